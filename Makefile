@@ -1,0 +1,53 @@
+# nianbao — make demo (crawl the offline replica, build archive.db, serve) and make test.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data libreoffice-writer-nogui \
+	redis-server chromium chromium-driver wget
+STAMP_APT := $(VENV)/.apt-done
+STAMP_PIP := $(VENV)/.pip-done
+HOST ?= 127.0.0.1
+PORT ?= 8001
+ARCHIVE_DB ?= archive.db
+
+.PHONY: install test demo archive serve bench clean
+
+install: $(STAMP_APT) $(STAMP_PIP)
+
+$(STAMP_APT):
+	@mkdir -p $(VENV)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(STAMP_PIP): requirements.txt pyproject.toml
+	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	@$(BIN)/pip install -q -U pip 2>&1 | grep -v 'is ignored' || true
+	@$(BIN)/pip install -q -r requirements.txt 2>&1 | grep -v 'is ignored' || true
+	@$(BIN)/pip install -q --no-deps -e . 2>&1 | grep -v 'is ignored' || true
+	@$(BIN)/python -c 'import scrapy, trafilatura, pdfplumber, docx, datasette, sqlite_utils' 
+	@touch $@
+
+test: install
+	$(BIN)/python -m pytest -q
+
+archive: install
+	$(BIN)/python -m tests.replica.demo --archive $(ARCHIVE_DB)
+
+serve: install
+	@echo "nianbao: http://$(HOST):$(PORT)/"
+	$(BIN)/datasette serve $(ARCHIVE_DB) -m metadata.yml -h $(HOST) -p $(PORT) \
+	  --setting suggest_facets off --setting sql_time_limit_ms 3000
+
+demo: archive serve
+
+bench: install
+	$(BIN)/python bench/extract_speed.py
+
+clean:
+	rm -rf $(VENV) $(ARCHIVE_DB) data/ .pytest_cache

@@ -1,0 +1,807 @@
+"""The archive store: the one schema module of ``archive.db`` and its write API.
+
+Contract (the crawler and ``python -m extract rebuild`` code against these names)::
+
+    from extract.store import Archive, raw_path
+    a = Archive("archive.db")       # creates or migrates the schema; WAL; foreign keys on
+    a.upsert_portals(rows)          # the registry (code, name, level, parent_code, homepage, ...)
+    a.record_document(sha256, url=..., format=..., size=..., fetched_at=...,
+                      content_type=None, status="ok", error=None,
+                      portal_code=None, referrer=None)
+    rid = a.store_report(record, document_sha256=sha, url=url, portal_code=None, level=None)
+    a.log_fetch(url, final_url=..., status=..., fetched_at=..., content_type=..., size=...,
+                sha256=..., referrer=..., portal_code=..., outcome="new")
+    cid = a.start_crawl(spider="...", ...); a.finish_crawl(cid, fetched=..., new=..., ...)
+    a.refresh_derived()             # rebuild report_summary + search index from scratch
+    raw_path(archive_dir, sha256)   # where the raw bytes of a document live
+
+Semantics:
+
+* Every write method is one transaction (``BEGIN IMMEDIATE`` … ``COMMIT``); on any error
+  it rolls back and nothing is half-written.  Bad input raises :class:`StoreError`
+  (a ``ValueError``) with a message naming the problem, before anything is written.
+* ``record_document`` is idempotent: one row per sha256; the URLs a file was seen at
+  accumulate in ``documents.urls`` (a JSON list, first-seen order); ``fetched_at`` keeps
+  the first fetch, ``last_seen_at`` the latest; ``status``/``error`` take the newest
+  value (``status`` is the extraction outcome: ok / error / not_a_report / pending).
+* ``store_report`` needs the document recorded first.  Re-storing the same document
+  replaces the report's rows but keeps its id (stable URLs), so storing the same record
+  twice changes nothing.  It also sets the document's status to ``ok``.
+  A ``null`` table of the record stores no rows; a ``null`` cell stores ``value`` NULL.
+* ``report_summary`` and the search index ``search_fts`` are kept up to date by
+  ``store_report`` itself (same transaction).  ``refresh_derived`` recomputes both from
+  the base tables; call it after a bulk load that bypassed ``store_report`` or to repair.
+* Layout of the raw store (content-addressed): ``ARCHIVE_DIR/<sha256[:2]>/<sha256>``.
+
+Search: ``search_fts`` is a contentless FTS5 table (trigram tokenizer) whose rowid is
+``reports.id`` and whose columns are the title and the narrative parts joined by newlines.
+``search_vocab`` (fts5vocab, 'row') lets a canned query expand 1–2 character queries into
+the trigrams that start with them (trigram alone finds nothing below 3 characters).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from extract.templates import TEMPLATES, Template
+
+SCHEMA_VERSION = 1
+
+# The narrative parts of a report (the spec's ``sections`` keys), in report order.
+SECTION_PARTS = (
+    ("overview", "一、总体情况", 1),
+    ("problems", "五、存在的主要问题及改进情况", 5),
+    ("other", "六、其他需要报告的事项", 6),
+)
+TEMPLATE_NAMES = {
+    "2021": ("国办公开办函〔2021〕30号", "2021年及以后的年度报告"),
+    "2019": ("国办公开办函〔2019〕60号", "2019、2020年度报告"),
+    "legacy": ("无统一表格", "2008–2018年度报告：仅正文"),
+}
+DOCUMENT_STATUSES = ("ok", "error", "not_a_report", "pending")
+
+# (lookup table, the template attribute, rows or columns, the record table it labels)
+LOOKUPS = (
+    ("disclosure_items", "active_disclosure", "rows"),
+    ("disclosure_measures", "active_disclosure", "columns"),
+    ("application_rows", "applications", "rows"),
+    ("application_columns", "applications", "columns"),
+    ("review_groups", "reviews", "rows"),
+    ("review_outcomes", "reviews", "columns"),
+)
+# record table -> (row key column, column key column, row lookup, column lookup, fk columns)
+CELL_TABLES = {
+    "active_disclosure": ("item_key", "measure_key", "disclosure_items", "disclosure_measures", "item_id", "measure_id"),
+    "applications": ("row_key", "column_key", "application_rows", "application_columns", "row_id", "column_id"),
+    "reviews": ("group_key", "outcome_key", "review_groups", "review_outcomes", "group_id", "outcome_id"),
+}
+
+_LOOKUP_DDL = """
+CREATE TABLE IF NOT EXISTS {name} (
+    id INTEGER PRIMARY KEY,
+    template TEXT NOT NULL REFERENCES templates(version),
+    key TEXT NOT NULL,
+    label TEXT NOT NULL,
+    group_label TEXT,
+    unit TEXT,
+    ord INTEGER NOT NULL,
+    UNIQUE (template, key)
+);
+"""
+
+_CELL_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    {rk} TEXT NOT NULL,
+    {ck} TEXT NOT NULL,
+    value {vtype},
+    {rid} INTEGER REFERENCES {rlookup}(id),
+    {cid} INTEGER REFERENCES {clookup}(id),
+    PRIMARY KEY (report_id, {rk}, {ck})
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idx_{table}_{rid} ON {table}({rid});
+CREATE INDEX IF NOT EXISTS idx_{table}_{cid} ON {table}({cid});
+"""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS templates (
+    version TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    scope TEXT
+);
+CREATE TABLE IF NOT EXISTS section_parts (
+    key TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    ord INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS portals (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT,
+    parent_code TEXT REFERENCES portals(code) DEFERRABLE INITIALLY DEFERRED,
+    homepage TEXT,
+    annual_report_url TEXT,
+    cms TEXT,
+    confidence TEXT,
+    evidence TEXT,
+    extra TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_portals_level ON portals(level);
+CREATE INDEX IF NOT EXISTS idx_portals_parent_code ON portals(parent_code);
+
+CREATE TABLE IF NOT EXISTS documents (
+    sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+    url TEXT,
+    urls TEXT NOT NULL DEFAULT '[]',
+    format TEXT,
+    size INTEGER,
+    content_type TEXT,
+    fetched_at TEXT,
+    last_seen_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'not_a_report', 'pending')),
+    error TEXT,
+    portal_code TEXT REFERENCES portals(code),
+    referrer TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_documents_status ON documents(status);
+CREATE INDEX IF NOT EXISTS idx_documents_format ON documents(format);
+CREATE INDEX IF NOT EXISTS idx_documents_portal_code ON documents(portal_code);
+
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    agency TEXT,
+    region TEXT,
+    region_code TEXT,
+    city TEXT,
+    city_code TEXT,
+    level TEXT,
+    template TEXT NOT NULL REFERENCES templates(version),
+    published TEXT,
+    url TEXT,
+    document_sha256 TEXT NOT NULL UNIQUE REFERENCES documents(sha256),
+    portal_code TEXT REFERENCES portals(code),
+    checks_failed INTEGER NOT NULL,
+    format TEXT,
+    warnings TEXT,
+    extra TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_reports_year ON reports(year);
+CREATE INDEX IF NOT EXISTS idx_reports_city ON reports(city);
+CREATE INDEX IF NOT EXISTS idx_reports_city_code ON reports(city_code);
+CREATE INDEX IF NOT EXISTS idx_reports_level ON reports(level);
+CREATE INDEX IF NOT EXISTS idx_reports_template ON reports(template);
+CREATE INDEX IF NOT EXISTS idx_reports_checks_failed ON reports(checks_failed);
+CREATE INDEX IF NOT EXISTS idx_reports_region_code ON reports(region_code);
+CREATE INDEX IF NOT EXISTS idx_reports_agency ON reports(agency);
+CREATE INDEX IF NOT EXISTS idx_reports_portal_code ON reports(portal_code);
+CREATE INDEX IF NOT EXISTS idx_reports_format ON reports(format);
+
+CREATE TABLE IF NOT EXISTS sections (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    part TEXT NOT NULL REFERENCES section_parts(key),
+    text TEXT NOT NULL,
+    PRIMARY KEY (report_id, part)
+);
+CREATE INDEX IF NOT EXISTS idx_sections_part ON sections(part);
+
+CREATE TABLE IF NOT EXISTS checks (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    detail TEXT,
+    ord INTEGER NOT NULL,
+    PRIMARY KEY (report_id, name)
+);
+CREATE INDEX IF NOT EXISTS idx_checks_name_ok ON checks(name, ok);
+CREATE INDEX IF NOT EXISTS idx_checks_ok ON checks(ok);
+
+CREATE TABLE IF NOT EXISTS crawls (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS fetch_log (
+    id INTEGER PRIMARY KEY,
+    crawl_id INTEGER REFERENCES crawls(id),
+    url TEXT NOT NULL,
+    final_url TEXT,
+    status INTEGER,
+    fetched_at TEXT NOT NULL,
+    content_type TEXT,
+    size INTEGER,
+    sha256 TEXT,
+    referrer TEXT,
+    portal_code TEXT,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_url ON fetch_log(url);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_sha256 ON fetch_log(sha256);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_portal_code ON fetch_log(portal_code);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_outcome ON fetch_log(outcome);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_crawl_id ON fetch_log(crawl_id);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_status ON fetch_log(status);
+
+CREATE TABLE IF NOT EXISTS report_summary (
+    report_id INTEGER PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
+    title TEXT,
+    year INTEGER,
+    agency TEXT,
+    region TEXT,
+    region_code TEXT,
+    city TEXT,
+    city_code TEXT,
+    level TEXT,
+    template TEXT,
+    portal_code TEXT,
+    published TEXT,
+    url TEXT,
+    new_received INTEGER,
+    carried_over INTEGER,
+    granted INTEGER,
+    partially_granted INTEGER,
+    denied INTEGER,
+    unable INTEGER,
+    rejected INTEGER,
+    other_handling INTEGER,
+    results_total INTEGER,
+    carried_forward INTEGER,
+    refusal_share REAL,
+    reconsideration INTEGER,
+    reconsideration_corrected INTEGER,
+    litigation INTEGER,
+    litigation_corrected INTEGER,
+    checks_failed INTEGER,
+    failed_checks TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_report_summary_year ON report_summary(year);
+CREATE INDEX IF NOT EXISTS idx_report_summary_level ON report_summary(level);
+CREATE INDEX IF NOT EXISTS idx_report_summary_template ON report_summary(template);
+CREATE INDEX IF NOT EXISTS idx_report_summary_checks_failed ON report_summary(checks_failed);
+CREATE INDEX IF NOT EXISTS idx_report_summary_city_year ON report_summary(city, year, new_received, results_total);
+CREATE INDEX IF NOT EXISTS idx_report_summary_agency ON report_summary(agency, city, denied, rejected, results_total);
+CREATE INDEX IF NOT EXISTS idx_report_summary_year_outcomes ON report_summary(year, granted, partially_granted, denied, unable, rejected, other_handling);
+
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, tokenize='trigram', content='');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, 'row');
+"""
+
+# The text indexed for a report: one SQL expression, used to insert and to delete
+# (a contentless FTS5 row is deleted by repeating the values it was inserted with).
+_FTS_SELECT = """
+SELECT r.id, r.title, coalesce((
+    SELECT group_concat(text, char(10)) FROM (
+        SELECT s.text FROM sections s JOIN section_parts p ON p.key = s.part
+        WHERE s.report_id = r.id ORDER BY p.ord)), '')
+FROM reports r {where}
+"""
+
+# One wide row per report; every total is the printed 总计 column.
+_SUMMARY_INSERT = """
+INSERT INTO report_summary
+SELECT r.id, r.title, r.year, r.agency, r.region, r.region_code, r.city, r.city_code,
+       r.level, r.template, r.portal_code, r.published, r.url,
+       a.new_received, a.carried_over, a.granted, a.partially_granted, a.denied, a.unable,
+       a.rejected, a.other_handling, a.results_total, a.carried_forward,
+       CASE WHEN a.results_total > 0
+            THEN round(1.0 * (coalesce(a.denied, 0) + coalesce(a.rejected, 0)) / a.results_total, 4) END,
+       v.reconsideration, v.reconsideration_corrected, v.litigation, v.litigation_corrected,
+       r.checks_failed,
+       (SELECT group_concat(name, ',') FROM (
+            SELECT name FROM checks c WHERE c.report_id = r.id AND c.ok = 0 ORDER BY c.ord))
+FROM reports r
+LEFT JOIN (
+    SELECT report_id,
+        sum(CASE WHEN row_key = 'new_received' THEN value END) AS new_received,
+        sum(CASE WHEN row_key = 'carried_over' THEN value END) AS carried_over,
+        sum(CASE WHEN row_key = 'granted' THEN value END) AS granted,
+        sum(CASE WHEN row_key = 'partially_granted' THEN value END) AS partially_granted,
+        sum(CASE WHEN row_key LIKE 'denied\\_%' ESCAPE '\\' THEN value END) AS denied,
+        sum(CASE WHEN row_key LIKE 'unable\\_%' ESCAPE '\\' THEN value END) AS unable,
+        sum(CASE WHEN row_key LIKE 'rejected\\_%' ESCAPE '\\' THEN value END) AS rejected,
+        sum(CASE WHEN row_key = 'other' OR row_key LIKE 'other\\_%' ESCAPE '\\' THEN value END) AS other_handling,
+        sum(CASE WHEN row_key = 'total' THEN value END) AS results_total,
+        sum(CASE WHEN row_key = 'carried_forward' THEN value END) AS carried_forward
+    FROM applications WHERE column_key = 'total' {and_where}
+    GROUP BY report_id
+) a ON a.report_id = r.id
+LEFT JOIN (
+    SELECT report_id,
+        sum(CASE WHEN group_key = 'reconsideration' AND outcome_key = 'total' THEN value END) AS reconsideration,
+        sum(CASE WHEN group_key = 'reconsideration' AND outcome_key = 'corrected' THEN value END) AS reconsideration_corrected,
+        sum(CASE WHEN group_key LIKE 'litigation%' AND outcome_key = 'total' THEN value END) AS litigation,
+        sum(CASE WHEN group_key LIKE 'litigation%' AND outcome_key = 'corrected' THEN value END) AS litigation_corrected
+    FROM reviews WHERE 1 {and_where}
+    GROUP BY report_id
+) v ON v.report_id = r.id
+{where}
+"""
+
+
+class StoreError(ValueError):
+    """Input the archive refuses (named in the message); nothing was written."""
+
+
+def raw_path(archive_dir: str | os.PathLike, sha256: str) -> Path:
+    """Where the raw bytes of the document with this sha256 live in the raw store."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
+        raise StoreError(f"not a lowercase hex sha256: {sha256!r}")
+    return Path(archive_dir) / sha256[:2] / sha256
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds (what the archive stores)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def city_of(region: str | None) -> str | None:
+    """The prefecture-level part of a region name: 河南省洛阳市洛龙区 → 洛阳市."""
+    if not region:
+        return None
+    m = re.match(r"^(?:.+?(?:省|自治区))?(.+?(?:市|自治州|地区|盟))", region)
+    return m.group(1) if m else None
+
+
+class Archive:
+    """The archive database (see the module docstring for the contract)."""
+
+    def __init__(self, path: str | os.PathLike, *, timeout: float = 60.0):
+        self.path = str(path)
+        self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this code ({SCHEMA_VERSION})"
+            )
+        with self.transaction() as c:
+            c.executescript_in_tx = None  # marker only; executescript would commit
+            for stmt in _statements(SCHEMA + _lookup_and_cell_ddl()):
+                c.execute(stmt)
+            self._sync_lookups(c)
+            c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _sync_lookups(self, c: sqlite3.Connection) -> None:
+        """(Re)write the label tables from extract.templates; ids are stable per (template, key)."""
+        for version, (title, scope) in TEMPLATE_NAMES.items():
+            c.execute(
+                "INSERT INTO templates(version, title, scope) VALUES (?, ?, ?) "
+                "ON CONFLICT(version) DO UPDATE SET title = excluded.title, scope = excluded.scope",
+                (version, title, scope),
+            )
+        for key, label, ord_ in SECTION_PARTS:
+            c.execute(
+                "INSERT INTO section_parts(key, label, ord) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET label = excluded.label, ord = excluded.ord",
+                (key, label, ord_),
+            )
+        for name, table, kind in LOOKUPS:
+            for version, tpl in TEMPLATES.items():
+                spec = tpl.table(table)
+                items = spec.rows if kind == "rows" else spec.columns
+                for i, item in enumerate(items, start=1):
+                    group = getattr(item, "group", None)
+                    unit = "万元" if getattr(item, "kind", "int") == "decimal" else (
+                        "件" if table != "active_disclosure" or kind == "columns" else None)
+                    c.execute(
+                        f"INSERT INTO {name}(template, key, label, group_label, unit, ord) "
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(template, key) DO UPDATE SET "
+                        "label = excluded.label, group_label = excluded.group_label, "
+                        "unit = excluded.unit, ord = excluded.ord",
+                        (version, item.key, item.label, group, unit if kind == "columns" else None, i),
+                    )
+        self._lookup_ids = {
+            name: {(r[0], r[1]): r[2] for r in c.execute(f"SELECT template, key, id FROM {name}")}
+            for name, _, _ in LOOKUPS
+        }
+
+    # -- the registry --------------------------------------------------------------
+
+    PORTAL_COLUMNS = ("code", "name", "level", "parent_code", "homepage", "annual_report_url",
+                      "cms", "confidence", "evidence")
+
+    def upsert_portals(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or update registry rows by ``code``; keys beyond the known columns go
+        to ``extra`` (JSON).  Empty strings read as NULL.  Returns the number of rows."""
+        rows = [dict(r) for r in rows]
+        for r in rows:
+            if not str(r.get("code") or "").strip() or not str(r.get("name") or "").strip():
+                raise StoreError(f"a portal needs a code and a name: {r!r}")
+        codes = {str(r["code"]).strip() for r in rows}
+        known = {row[0] for row in self.conn.execute("SELECT code FROM portals")}
+        missing = sorted({str(r["parent_code"]).strip() for r in rows if r.get("parent_code")}
+                         - codes - known)
+        if missing:
+            raise StoreError(f"parent_code not in the registry: {', '.join(missing)}")
+        cols = self.PORTAL_COLUMNS
+        sql = (f"INSERT INTO portals({', '.join(cols)}, extra) VALUES ({', '.join('?' * (len(cols) + 1))}) "
+               "ON CONFLICT(code) DO UPDATE SET "
+               + ", ".join(f"{c} = excluded.{c}" for c in cols[1:] + ("extra",)))
+        with self.transaction() as c:
+            for r in rows:
+                vals = [_blank_to_none(r.get(k)) for k in cols]
+                vals[0] = str(vals[0]).strip()
+                extra = {k: v for k, v in r.items() if k not in cols and v not in (None, "")}
+                c.execute(sql, vals + [json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None])
+        return len(rows)
+
+    # -- documents -----------------------------------------------------------------
+
+    def record_document(
+        self,
+        sha256: str,
+        *,
+        url: str | None,
+        format: str | None,
+        size: int | None,
+        fetched_at: str,
+        content_type: str | None = None,
+        status: str = "ok",
+        error: str | None = None,
+        portal_code: str | None = None,
+        referrer: str | None = None,
+    ) -> None:
+        """Record one distinct file (idempotent; URLs seen accumulate)."""
+        raw_path(".", sha256)  # validates the digest
+        if status not in DOCUMENT_STATUSES:
+            raise StoreError(f"document status must be one of {DOCUMENT_STATUSES}, not {status!r}")
+        with self.transaction() as c:
+            self._check_portal(c, portal_code)
+            old = c.execute("SELECT urls, fetched_at, last_seen_at FROM documents WHERE sha256 = ?",
+                            (sha256,)).fetchone()
+            if old is None:
+                c.execute(
+                    "INSERT INTO documents(sha256, url, urls, format, size, content_type, fetched_at, "
+                    "last_seen_at, status, error, portal_code, referrer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (sha256, url, json.dumps([url] if url else [], ensure_ascii=False), format, size,
+                     content_type, fetched_at, fetched_at, status, error, portal_code, referrer),
+                )
+                return
+            urls = json.loads(old["urls"])
+            if url and url not in urls:
+                urls.append(url)
+            c.execute(
+                "UPDATE documents SET url = coalesce(url, ?), urls = ?, format = coalesce(?, format), "
+                "size = coalesce(?, size), content_type = coalesce(?, content_type), "
+                "fetched_at = min(coalesce(fetched_at, ?), ?), last_seen_at = max(coalesce(last_seen_at, ?), ?), "
+                "status = ?, error = ?, portal_code = coalesce(portal_code, ?), "
+                "referrer = coalesce(referrer, ?) WHERE sha256 = ?",
+                (url, json.dumps(urls, ensure_ascii=False), format, size, content_type,
+                 fetched_at, fetched_at, fetched_at, fetched_at, status, error, portal_code, referrer, sha256),
+            )
+
+    def set_document_status(self, sha256: str, status: str, error: str | None = None) -> None:
+        """Set the extraction outcome of a recorded document."""
+        if status not in DOCUMENT_STATUSES:
+            raise StoreError(f"document status must be one of {DOCUMENT_STATUSES}, not {status!r}")
+        with self.transaction() as c:
+            n = c.execute("UPDATE documents SET status = ?, error = ? WHERE sha256 = ?",
+                          (status, error, sha256)).rowcount
+            if not n:
+                raise StoreError(f"no such document: {sha256}")
+
+    # -- reports -------------------------------------------------------------------
+
+    def store_report(
+        self,
+        record: Mapping[str, Any],
+        *,
+        document_sha256: str,
+        url: str | None,
+        portal_code: str | None = None,
+        level: str | None = None,
+        report_id: int | None = None,
+    ) -> int:
+        """Store one report record (spec: report-json.md) in one transaction; returns its id.
+
+        Re-storing the same document replaces its rows and keeps its id.  ``report_id``
+        pins the id of a new report (used by rebuild to keep ids stable)."""
+        rec = _validate_record(record)
+        with self.transaction() as c:
+            doc = c.execute("SELECT portal_code FROM documents WHERE sha256 = ?", (document_sha256,)).fetchone()
+            if doc is None:
+                raise StoreError(f"document {document_sha256} is not recorded: call record_document first")
+            portal_code = portal_code or doc["portal_code"]
+            self._check_portal(c, portal_code)
+            portal = c.execute("SELECT * FROM portals WHERE code = ?", (portal_code,)).fetchone() if portal_code else None
+            if level is None and portal is not None:
+                level = portal["level"]
+            city, city_code = self._city(c, rec.get("region"), rec.get("region_code"))
+            failed = sum(1 for ch in rec["checks"] if not ch["ok"])
+            extra = {k: v for k, v in rec.items() if k not in _RECORD_KEYS}
+            warnings = rec.get("warnings")
+            values = dict(
+                title=rec["title"], year=rec["year"], agency=rec.get("agency"), region=rec.get("region"),
+                region_code=rec.get("region_code"), city=city, city_code=city_code, level=level,
+                template=rec["template"], published=_blank_to_none(rec.get("published")), url=url,
+                document_sha256=document_sha256, portal_code=portal_code, checks_failed=failed,
+                format=rec.get("format"),
+                warnings=json.dumps(warnings, ensure_ascii=False) if warnings else None,
+                extra=json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None,
+            )
+            old = c.execute("SELECT id FROM reports WHERE document_sha256 = ?", (document_sha256,)).fetchone()
+            if old is not None:
+                rid = old["id"]
+                self._unindex(c, rid)
+                for t in ("sections", "checks", *CELL_TABLES):
+                    c.execute(f"DELETE FROM {t} WHERE report_id = ?", (rid,))
+                c.execute(f"UPDATE reports SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                          (*values.values(), rid))
+            else:
+                if report_id is not None:
+                    values = {"id": report_id, **values}
+                cur = c.execute(f"INSERT INTO reports({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                                tuple(values.values()))
+                rid = cur.lastrowid
+            self._insert_children(c, rid, rec)
+            self._index(c, rid)
+            c.execute("UPDATE documents SET status = 'ok', error = NULL WHERE sha256 = ?", (document_sha256,))
+        return rid
+
+    def _insert_children(self, c: sqlite3.Connection, rid: int, rec: Mapping[str, Any]) -> None:
+        for part, _, _ in SECTION_PARTS:
+            text = (rec.get("sections") or {}).get(part)
+            if text:
+                c.execute("INSERT INTO sections(report_id, part, text) VALUES (?, ?, ?)", (rid, part, text))
+        c.executemany(
+            "INSERT INTO checks(report_id, name, ok, detail, ord) VALUES (?, ?, ?, ?, ?)",
+            [(rid, ch["name"], int(bool(ch["ok"])), ch.get("detail"), i) for i, ch in enumerate(rec["checks"])],
+        )
+        for table, rows in self.cells(rec).items():
+            rk, ck, _, _, rid_col, cid_col = CELL_TABLES[table]
+            c.executemany(
+                f"INSERT INTO {table}(report_id, {rk}, {ck}, value, {rid_col}, {cid_col}) VALUES (?,?,?,?,?,?)",
+                [(rid, *row) for row in rows],
+            )
+
+    def cells(self, rec: Mapping[str, Any]) -> dict[str, list[tuple]]:
+        """The cell rows of a record per table: (row key, column key, value, row id, column id).
+
+        Labels come from the record's template; a key the template lacks is looked up in
+        the other templates (a 2019 row in a 2021 report keeps its label) and else gets
+        NULL ids."""
+        versions = [rec["template"]] if rec["template"] in TEMPLATES else []
+        versions += [v for v in TEMPLATES if v not in versions]
+        out: dict[str, list[tuple]] = {}
+        for table, (_, _, rlookup, clookup, _, _) in CELL_TABLES.items():
+            data = rec.get(table)
+            if data is None:
+                continue
+            rows = []
+            for rkey, cols in data.items():
+                for ckey, value in cols.items():
+                    rows.append((rkey, ckey, value,
+                                 self._lookup(rlookup, versions, rkey), self._lookup(clookup, versions, ckey)))
+            out[table] = rows
+        return out
+
+    def _lookup(self, name: str, versions: list[str], key: str) -> int | None:
+        ids = self._lookup_ids[name]
+        return next((ids[(v, key)] for v in versions if (v, key) in ids), None)
+
+    def _city(self, c: sqlite3.Connection, region: str | None, region_code: str | None) -> tuple[str | None, str | None]:
+        """The prefecture-level city of a report: from the registry when the region code is
+        in it (walking up parent_code to the ``city`` level), else from the code and name."""
+        code = region_code
+        seen = set()
+        while code and code not in seen:
+            seen.add(code)
+            p = c.execute("SELECT code, name, level, parent_code FROM portals WHERE code = ?", (code,)).fetchone()
+            if p is None:
+                break
+            if p["level"] == "city":
+                return p["name"], p["code"]
+            if p["level"] == "province":
+                return None, None
+            code = p["parent_code"]
+        city_code = None
+        if region_code and re.fullmatch(r"\d{6}", region_code) and region_code[2:4] != "00":
+            city_code = region_code[:4] + "00"
+            p = c.execute("SELECT name FROM portals WHERE code = ?", (city_code,)).fetchone()
+            if p is not None:
+                return p["name"], city_code
+        return city_of(region), city_code
+
+    def _check_portal(self, c: sqlite3.Connection, portal_code: str | None) -> None:
+        if portal_code and c.execute("SELECT 1 FROM portals WHERE code = ?", (portal_code,)).fetchone() is None:
+            raise StoreError(f"portal {portal_code!r} is not in the registry: upsert_portals first")
+
+    # -- derived tables ------------------------------------------------------------
+
+    def _index(self, c: sqlite3.Connection, rid: int | None) -> None:
+        """Add the report (or all reports) to report_summary and the search index."""
+        if rid is None:
+            c.execute(_SUMMARY_INSERT.format(where="", and_where=""))
+            c.execute("INSERT INTO search_fts(rowid, title, body) " + _FTS_SELECT.format(where=""))
+        else:
+            c.execute(_SUMMARY_INSERT.format(where="WHERE r.id = :id", and_where="AND report_id = :id"), {"id": rid})
+            c.execute("INSERT INTO search_fts(rowid, title, body) " + _FTS_SELECT.format(where="WHERE r.id = :id"),
+                      {"id": rid})
+
+    def _unindex(self, c: sqlite3.Connection, rid: int) -> None:
+        c.execute("DELETE FROM report_summary WHERE report_id = ?", (rid,))
+        c.execute("INSERT INTO search_fts(search_fts, rowid, title, body) SELECT 'delete', * FROM ("
+                  + _FTS_SELECT.format(where="WHERE r.id = :id") + ")", {"id": rid})
+
+    def refresh_derived(self) -> None:
+        """Recompute report_summary and search_fts from the base tables, then ANALYZE."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM report_summary")
+            c.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+            self._index(c, None)
+        self.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        self.conn.execute("ANALYZE")
+
+    # -- crawls and the fetch log --------------------------------------------------
+
+    def start_crawl(self, **meta: Any) -> int:
+        """Open a crawl row; ``meta`` keys become columns (added as needed)."""
+        meta.setdefault("started_at", now_iso())
+        with self.transaction() as c:
+            self._add_columns(c, "crawls", meta)
+            cur = c.execute(f"INSERT INTO crawls({', '.join(meta)}) VALUES ({', '.join('?' * len(meta))})",
+                            [_scalar(v) for v in meta.values()])
+            return cur.lastrowid
+
+    def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
+        """Close a crawl row with its counts (keys become columns)."""
+        counts.setdefault("finished_at", now_iso())
+        with self.transaction() as c:
+            self._add_columns(c, "crawls", counts)
+            n = c.execute(f"UPDATE crawls SET {', '.join(f'{k} = ?' for k in counts)} WHERE id = ?",
+                          [_scalar(v) for v in counts.values()] + [crawl_id]).rowcount
+            if not n:
+                raise StoreError(f"no such crawl: {crawl_id}")
+
+    def log_fetch(
+        self,
+        url: str,
+        *,
+        final_url: str | None = None,
+        status: int | None = None,
+        fetched_at: str | None = None,
+        content_type: str | None = None,
+        size: int | None = None,
+        sha256: str | None = None,
+        referrer: str | None = None,
+        portal_code: str | None = None,
+        outcome: str,
+        crawl_id: int | None = None,
+    ) -> int:
+        """Append one line to the fetch log (outcome: new / unchanged / error: reason / blocked)."""
+        if not outcome:
+            raise StoreError("log_fetch needs an outcome")
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO fetch_log(crawl_id, url, final_url, status, fetched_at, content_type, size, "
+                "sha256, referrer, portal_code, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (crawl_id, url, final_url, status, fetched_at or now_iso(), content_type, size, sha256,
+                 referrer, portal_code, outcome),
+            )
+            return cur.lastrowid
+
+    @staticmethod
+    def _add_columns(c: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
+        have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
+        for k, v in values.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+                raise StoreError(f"not a usable column name: {k!r}")
+            if k not in have:
+                kind = "INTEGER" if isinstance(v, (bool, int)) else "REAL" if isinstance(v, float) else "TEXT"
+                c.execute(f"ALTER TABLE {table} ADD COLUMN {k} {kind}")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+_RECORD_KEYS = {"title", "year", "agency", "region", "region_code", "template", "sections",
+                "active_disclosure", "applications", "reviews", "checks", "published", "format", "warnings"}
+
+
+def _validate_record(record: Mapping[str, Any]) -> dict:
+    """Check the shape of a report record; raise StoreError naming the first problem."""
+    if not isinstance(record, Mapping):
+        raise StoreError(f"a report record is a dict, not {type(record).__name__}")
+    rec = dict(record)
+    if not isinstance(rec.get("title"), str) or not rec["title"].strip():
+        raise StoreError("record has no title")
+    if isinstance(rec.get("year"), bool) or not isinstance(rec.get("year"), int):
+        raise StoreError(f"record year must be an int, not {rec.get('year')!r}")
+    if rec.get("template") not in TEMPLATE_NAMES:
+        raise StoreError(f"record template must be one of {sorted(TEMPLATE_NAMES)}, not {rec.get('template')!r}")
+    sections = rec.get("sections") or {}
+    if not isinstance(sections, Mapping) or any(k not in dict(SECTION_PARTS_BY_KEY) for k in sections):
+        raise StoreError(f"record sections must be an object with keys among {list(SECTION_PARTS_BY_KEY)}")
+    for k, v in sections.items():
+        if v is not None and not isinstance(v, str):
+            raise StoreError(f"section {k} must be a string or null")
+    for table in CELL_TABLES:
+        data = rec.get(table)
+        if data is None:
+            continue
+        if not isinstance(data, Mapping):
+            raise StoreError(f"{table} must be an object or null")
+        for rk, cols in data.items():
+            if not isinstance(cols, Mapping):
+                raise StoreError(f"{table}.{rk} must be an object of cells")
+            for ck, v in cols.items():
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise StoreError(f"{table}.{rk}.{ck} must be a number or null, not {v!r}")
+    checks = rec.get("checks")
+    if checks is None:
+        checks = []
+    if isinstance(checks, Mapping):  # name -> ok (or -> {"ok":..,"detail":..})
+        checks = [{"name": k, **(v if isinstance(v, Mapping) else {"ok": v})} for k, v in checks.items()]
+    if not isinstance(checks, list):
+        raise StoreError("record checks must be a list of {name, ok, detail}")
+    names = set()
+    for ch in checks:
+        if not isinstance(ch, Mapping) or not isinstance(ch.get("name"), str) or "ok" not in ch:
+            raise StoreError(f"a check needs a name and ok: {ch!r}")
+        if ch["name"] in names:
+            raise StoreError(f"check {ch['name']!r} appears twice")
+        names.add(ch["name"])
+    rec["checks"] = [dict(ch) for ch in checks]
+    return rec
+
+
+SECTION_PARTS_BY_KEY = {k: (label, o) for k, label, o in SECTION_PARTS}
+
+
+def _blank_to_none(v: Any) -> Any:
+    return None if isinstance(v, str) and not v.strip() else v
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, (dict, list, tuple)):
+        return json.dumps(v, ensure_ascii=False, default=str)
+    return v
+
+
+def _statements(script: str) -> list[str]:
+    """Split a DDL script into statements (the DDL has no semicolons inside literals)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _lookup_and_cell_ddl() -> str:
+    ddl = "".join(_LOOKUP_DDL.format(name=name) for name, _, _ in LOOKUPS)
+    for table, (rk, ck, rlookup, clookup, rid, cid) in CELL_TABLES.items():
+        vtype = "NUMERIC" if table == "active_disclosure" else "INTEGER"
+        ddl += _CELL_DDL.format(table=table, rk=rk, ck=ck, vtype=vtype, rid=rid, cid=cid,
+                                rlookup=rlookup, clookup=clookup)
+    return ddl

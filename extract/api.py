@@ -62,8 +62,10 @@ def sniff(data: bytes, filename: str | None = None) -> str:
     if any(h in low for h in _HTML_HINTS):
         return "html"
     sample = data[:4096]
-    if sample.count(b"\x00") > len(sample) // 100 and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary data, not a document of a known type")
+    if not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+        if controls > len(sample) // 50:
+            raise ExtractError("binary data, not a document of a known type")
     return "text"
 
 

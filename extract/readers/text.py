@@ -23,10 +23,13 @@ def _cells(line: str) -> list[str] | None:
     if "\t" in line:
         return line.split("\t")
     stripped = line.strip()
-    if stripped.count("|") >= 2:
-        return [c for c in stripped.strip("|").split("|")]
+    if "|" in stripped:
+        parts = stripped.strip("|").split("|")
+        if stripped.count("|") >= 2 or is_number_cell(parts[-1]):
+            return parts
     parts = _SPACE_RUN.split(stripped)
-    if len(parts) >= 3 and sum(is_number_cell(p) for p in parts) >= 2:
+    numbers = sum(is_number_cell(p) for p in parts)
+    if (len(parts) >= 3 and numbers >= 2) or (len(parts) == 2 and is_number_cell(parts[1]) and len(parts[0]) <= 40):
         return parts
     return None
 

@@ -176,6 +176,7 @@ def classify(table: Table) -> str | None:
 
 def read_applications(tables: list[Table], found: Found) -> None:
     section: str | None = None
+    pending = ""  # a label-only line: the first half of a label broken over lines
     for table in tables:
         for cells in table.rows:
             row = split_row(cells, table.exact_columns)
@@ -185,8 +186,12 @@ def read_applications(tables: list[Table], found: Found) -> None:
             if m:
                 section = m.group(1)
             if not any(v.strip() for v in row.values):
-                continue  # header or a label broken over lines
+                pending = row.labels[-1]  # header, or a label continued on the next line
+                continue
             target = match_label(row.labels, _APP_CUES)
+            if target is None and pending:
+                target = match_cell(pending + row.labels[-1], _APP_CUES)
+            pending = ""
             if target is None and section:
                 item = _ITEM.match(normalize(row.labels[-1]))
                 if item:

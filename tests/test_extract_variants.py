@@ -249,3 +249,20 @@ def test_notice_about_reports_is_not_a_report():
 """
     with pytest.raises(NotAReport):
         extract_text(text)
+
+
+def test_label_broken_over_two_lines_numbers_on_the_second():
+    rows = []
+    for label, vals in APP_ROWS_2021:
+        if label.startswith("2．申请人逾期"):
+            rows.append(("2．申请人逾期未按收费通知要求", ["", "", "", "", "", "", ""]))
+            rows.append(("缴纳费用、行政机关不再处理", [0] * 7))
+        elif label.startswith("5．属于三类"):
+            rows.append(("5．属于三类内部", ["", "", "", "", "", "", ""]))
+            rows.append(("事务信息", [0] * 7))
+        else:
+            rows.append((label, vals))
+    text = report_2021(apps_rows=rows).replace("\t\t\t\t\t\t\t\n", "\n")
+    rec = extract_text(text)
+    cols = T2021.applications.column_keys
+    assert {k: [v[c] for c in cols] for k, v in rec["applications"].items()} == EXPECTED_2021

@@ -12,6 +12,7 @@ import re
 
 from ..document import Document, Paragraph, Table
 from ..labels import is_number_cell
+from ..parts import heading_part
 
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$|^[-\s\t|:]+$")
 _SPACE_RUN = re.compile(r" {2,}|\u3000+")
@@ -42,29 +43,39 @@ def _clean_paragraph(line: str) -> str:
 def read(data: bytes | str, *, url: str | None = None) -> Document:
     """Parse a text dump (already decoded, or UTF-8/GB18030 bytes)."""
     text = data if isinstance(data, str) else decode_text(data)
-    doc = Document(format="text")
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            doc.blocks.append(Table([list(r) for r in rows], exact_columns=False))
-            rows.clear()
-
+    lines: list[tuple[str, list[str] | None]] = []
     for raw in text.splitlines():
         if not raw.strip():
             continue  # blank lines neither end a table nor make a paragraph
         if _MD_RULE.match(raw) and "-" in raw:
             continue  # markdown table rule / horizontal rule
-        cells = _cells(raw)
+        lines.append((raw, _cells(raw)))
+
+    doc = Document(format="text")
+    rows: list[list[str]] = []
+    for i, (raw, cells) in enumerate(lines):
+        if cells is None and rows and _is_label_fragment(raw) and i + 1 < len(lines) and lines[i + 1][1] is not None:
+            cells = [raw.strip()]  # a row label broken over lines, inside a table
         if cells is not None:
             rows.append(cells)
             continue
-        flush()
+        if rows:
+            doc.blocks.append(Table(rows, exact_columns=False))
+            rows = []
         para = _clean_paragraph(raw).strip()
         if para:
             doc.blocks.append(Paragraph(para))
-    flush()
+    if rows:
+        doc.blocks.append(Table(rows, exact_columns=False))
     return doc
+
+
+def _is_label_fragment(line: str) -> bool:
+    """A short line without sentence punctuation: part of a table label, not prose."""
+    text = line.strip()
+    if heading_part(text):
+        return False
+    return len(text) <= 40 and not text.endswith(("。", "：", ":", "；")) and "。" not in text
 
 
 def decode_text(data: bytes) -> str:

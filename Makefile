@@ -41,8 +41,9 @@ archive: install
 
 serve: install
 	@echo "nianbao: http://$(HOST):$(PORT)/"
-	$(BIN)/datasette serve $(ARCHIVE_DB) -m metadata.yml -h $(HOST) -p $(PORT) \
-	  --setting suggest_facets off --setting sql_time_limit_ms 3000
+	$(BIN)/datasette serve $(if $(IMMUTABLE),-i $(ARCHIVE_DB),$(ARCHIVE_DB)) -m metadata.yml --plugins-dir plugins \
+	  -h $(HOST) -p $(PORT) --setting suggest_facets off --setting sql_time_limit_ms 3000 \
+	  --setting facet_time_limit_ms 1000
 
 demo: archive serve
 

@@ -12,8 +12,13 @@ Contract (the crawler and ``python -m extract rebuild`` code against these names
     a.log_fetch(url, final_url=..., status=..., fetched_at=..., content_type=..., size=...,
                 sha256=..., referrer=..., portal_code=..., outcome="new")
     cid = a.start_crawl(spider="...", ...); a.finish_crawl(cid, fetched=..., new=..., ...)
+    a.set_document_status(sha, "not_a_report" | "error" | ..., error)   # extraction outcome
     a.refresh_derived()             # rebuild report_summary + search index from scratch
+    a.snapshot(dest)                # a compact non-WAL copy to publish with `datasette serve -i`
     raw_path(archive_dir, sha256)   # where the raw bytes of a document live
+    # bulk paths (benchmarks, imports): many rows per transaction
+    a.record_documents([{sha256, url, format, size, fetched_at, ...}, ...])
+    a.store_reports([{record, document_sha256, url, portal_code?, level?, report_id?}, ...])
 
 Semantics:
 
@@ -30,7 +35,15 @@ Semantics:
   A ``null`` table of the record stores no rows; a ``null`` cell stores ``value`` NULL.
 * ``report_summary`` and the search index ``search_fts`` are kept up to date by
   ``store_report`` itself (same transaction).  ``refresh_derived`` recomputes both from
-  the base tables; call it after a bulk load that bypassed ``store_report`` or to repair.
+  the base tables (``store_reports`` calls it once at the end); call it to repair.
+* ``reports.city``/``city_code``: the prefecture-level city, from the registry (walking
+  ``parent_code`` up to the ``city`` level), else from the region code and name.
+  ``reports.level``: the ``level`` argument, else the portal's registry level.
+* Labels: ``application_rows``/``application_columns``, ``disclosure_items``/
+  ``disclosure_measures``, ``review_groups``/``review_outcomes`` hold (template, key,
+  label, group_label, unit, ord) for both template versions, written from
+  :mod:`extract.templates` on open (ids stable per (template, key)).  Each cell row
+  carries the spec keys (``row_key`` …) and integer foreign keys to them (``row_id`` …).
 * Layout of the raw store (content-addressed): ``ARCHIVE_DIR/<sha256[:2]>/<sha256>``.
 
 Search: ``search_fts`` is a contentless FTS5 table (trigram tokenizer) whose rowid is
@@ -174,14 +187,17 @@ CREATE TABLE IF NOT EXISTS reports (
     extra TEXT
 );
 CREATE INDEX IF NOT EXISTS idx_reports_year ON reports(year);
-CREATE INDEX IF NOT EXISTS idx_reports_city ON reports(city);
+DROP INDEX IF EXISTS idx_reports_city;
+CREATE INDEX IF NOT EXISTS idx_reports_city_year ON reports(city, year);
 CREATE INDEX IF NOT EXISTS idx_reports_city_code ON reports(city_code);
 CREATE INDEX IF NOT EXISTS idx_reports_level ON reports(level);
 CREATE INDEX IF NOT EXISTS idx_reports_template ON reports(template);
 CREATE INDEX IF NOT EXISTS idx_reports_checks_failed ON reports(checks_failed);
-CREATE INDEX IF NOT EXISTS idx_reports_region_code ON reports(region_code);
+DROP INDEX IF EXISTS idx_reports_region_code;
+DROP INDEX IF EXISTS idx_reports_portal_code;
+CREATE INDEX IF NOT EXISTS idx_reports_region_year ON reports(region_code, year);
 CREATE INDEX IF NOT EXISTS idx_reports_agency ON reports(agency);
-CREATE INDEX IF NOT EXISTS idx_reports_portal_code ON reports(portal_code);
+CREATE INDEX IF NOT EXISTS idx_reports_portal_year ON reports(portal_code, year);
 CREATE INDEX IF NOT EXISTS idx_reports_format ON reports(format);
 
 CREATE TABLE IF NOT EXISTS sections (
@@ -266,7 +282,9 @@ CREATE INDEX IF NOT EXISTS idx_report_summary_year ON report_summary(year);
 CREATE INDEX IF NOT EXISTS idx_report_summary_level ON report_summary(level);
 CREATE INDEX IF NOT EXISTS idx_report_summary_template ON report_summary(template);
 CREATE INDEX IF NOT EXISTS idx_report_summary_checks_failed ON report_summary(checks_failed);
-CREATE INDEX IF NOT EXISTS idx_report_summary_city_year ON report_summary(city, year, new_received, results_total);
+DROP INDEX IF EXISTS idx_report_summary_city_year;
+CREATE INDEX IF NOT EXISTS idx_report_summary_city_year_totals
+    ON report_summary(city, year, new_received, results_total, granted, denied, rejected);
 CREATE INDEX IF NOT EXISTS idx_report_summary_agency ON report_summary(agency, city, denied, rejected, results_total);
 CREATE INDEX IF NOT EXISTS idx_report_summary_year_outcomes ON report_summary(year, granted, partially_granted, denied, unable, rejected, other_handling);
 
@@ -391,7 +409,6 @@ class Archive:
                 f"{self.path} has schema version {version}, newer than this code ({SCHEMA_VERSION})"
             )
         with self.transaction() as c:
-            c.executescript_in_tx = None  # marker only; executescript would commit
             for stmt in _statements(SCHEMA + _lookup_and_cell_ddl()):
                 c.execute(stmt)
             self._sync_lookups(c)
@@ -417,14 +434,15 @@ class Archive:
                 items = spec.rows if kind == "rows" else spec.columns
                 for i, item in enumerate(items, start=1):
                     group = getattr(item, "group", None)
-                    unit = "万元" if getattr(item, "kind", "int") == "decimal" else (
-                        "件" if table != "active_disclosure" or kind == "columns" else None)
+                    unit = None
+                    if kind == "columns":
+                        unit = "万元" if item.kind == "decimal" else "件"
                     c.execute(
                         f"INSERT INTO {name}(template, key, label, group_label, unit, ord) "
                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(template, key) DO UPDATE SET "
                         "label = excluded.label, group_label = excluded.group_label, "
                         "unit = excluded.unit, ord = excluded.ord",
-                        (version, item.key, item.label, group, unit if kind == "columns" else None, i),
+                        (version, item.key, item.label, group, unit, i),
                     )
         self._lookup_ids = {
             name: {(r[0], r[1]): r[2] for r in c.execute(f"SELECT template, key, id FROM {name}")}
@@ -478,33 +496,51 @@ class Archive:
         referrer: str | None = None,
     ) -> None:
         """Record one distinct file (idempotent; URLs seen accumulate)."""
-        raw_path(".", sha256)  # validates the digest
-        if status not in DOCUMENT_STATUSES:
-            raise StoreError(f"document status must be one of {DOCUMENT_STATUSES}, not {status!r}")
+        self.record_documents([dict(sha256=sha256, url=url, format=format, size=size, fetched_at=fetched_at,
+                                    content_type=content_type, status=status, error=error,
+                                    portal_code=portal_code, referrer=referrer)])
+
+    def record_documents(self, docs: Iterable[Mapping[str, Any]]) -> int:
+        """``record_document`` for many files (dicts of its arguments) in one transaction."""
+        docs = [dict(d) for d in docs]
+        for d in docs:
+            raw_path(".", d.get("sha256"))  # validates the digest
+            d.setdefault("status", "ok")
+            if d["status"] not in DOCUMENT_STATUSES:
+                raise StoreError(f"document status must be one of {DOCUMENT_STATUSES}, not {d['status']!r}")
+            if not d.get("fetched_at"):
+                raise StoreError(f"document {d['sha256']} needs fetched_at")
         with self.transaction() as c:
-            self._check_portal(c, portal_code)
-            old = c.execute("SELECT urls, fetched_at, last_seen_at FROM documents WHERE sha256 = ?",
-                            (sha256,)).fetchone()
-            if old is None:
-                c.execute(
-                    "INSERT INTO documents(sha256, url, urls, format, size, content_type, fetched_at, "
-                    "last_seen_at, status, error, portal_code, referrer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (sha256, url, json.dumps([url] if url else [], ensure_ascii=False), format, size,
-                     content_type, fetched_at, fetched_at, status, error, portal_code, referrer),
-                )
-                return
-            urls = json.loads(old["urls"])
-            if url and url not in urls:
-                urls.append(url)
+            for d in docs:
+                self._record_document(c, **d)
+        return len(docs)
+
+    def _record_document(self, c: sqlite3.Connection, sha256: str, *, url: str | None, format: str | None,
+                         size: int | None, fetched_at: str, content_type: str | None = None,
+                         status: str = "ok", error: str | None = None, portal_code: str | None = None,
+                         referrer: str | None = None) -> None:
+        self._check_portal(c, portal_code)
+        old = c.execute("SELECT urls FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        if old is None:
             c.execute(
-                "UPDATE documents SET url = coalesce(url, ?), urls = ?, format = coalesce(?, format), "
-                "size = coalesce(?, size), content_type = coalesce(?, content_type), "
-                "fetched_at = min(coalesce(fetched_at, ?), ?), last_seen_at = max(coalesce(last_seen_at, ?), ?), "
-                "status = ?, error = ?, portal_code = coalesce(portal_code, ?), "
-                "referrer = coalesce(referrer, ?) WHERE sha256 = ?",
-                (url, json.dumps(urls, ensure_ascii=False), format, size, content_type,
-                 fetched_at, fetched_at, fetched_at, fetched_at, status, error, portal_code, referrer, sha256),
+                "INSERT INTO documents(sha256, url, urls, format, size, content_type, fetched_at, "
+                "last_seen_at, status, error, portal_code, referrer) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sha256, url, json.dumps([url] if url else [], ensure_ascii=False), format, size,
+                 content_type, fetched_at, fetched_at, status, error, portal_code, referrer),
             )
+            return
+        urls = json.loads(old["urls"])
+        if url and url not in urls:
+            urls.append(url)
+        c.execute(
+            "UPDATE documents SET url = coalesce(url, ?), urls = ?, format = coalesce(?, format), "
+            "size = coalesce(?, size), content_type = coalesce(?, content_type), "
+            "fetched_at = min(coalesce(fetched_at, ?), ?), last_seen_at = max(coalesce(last_seen_at, ?), ?), "
+            "status = ?, error = ?, portal_code = coalesce(portal_code, ?), "
+            "referrer = coalesce(referrer, ?) WHERE sha256 = ?",
+            (url, json.dumps(urls, ensure_ascii=False), format, size, content_type,
+             fetched_at, fetched_at, fetched_at, fetched_at, status, error, portal_code, referrer, sha256),
+        )
 
     def set_document_status(self, sha256: str, status: str, error: str | None = None) -> None:
         """Set the extraction outcome of a recorded document."""
@@ -534,44 +570,79 @@ class Archive:
         pins the id of a new report (used by rebuild to keep ids stable)."""
         rec = _validate_record(record)
         with self.transaction() as c:
-            doc = c.execute("SELECT portal_code FROM documents WHERE sha256 = ?", (document_sha256,)).fetchone()
-            if doc is None:
-                raise StoreError(f"document {document_sha256} is not recorded: call record_document first")
-            portal_code = portal_code or doc["portal_code"]
-            self._check_portal(c, portal_code)
-            portal = c.execute("SELECT * FROM portals WHERE code = ?", (portal_code,)).fetchone() if portal_code else None
-            if level is None and portal is not None:
-                level = portal["level"]
-            city, city_code = self._city(c, rec.get("region"), rec.get("region_code"))
-            failed = sum(1 for ch in rec["checks"] if not ch["ok"])
-            extra = {k: v for k, v in rec.items() if k not in _RECORD_KEYS}
-            warnings = rec.get("warnings")
-            values = dict(
-                title=rec["title"], year=rec["year"], agency=rec.get("agency"), region=rec.get("region"),
-                region_code=rec.get("region_code"), city=city, city_code=city_code, level=level,
-                template=rec["template"], published=_blank_to_none(rec.get("published")), url=url,
-                document_sha256=document_sha256, portal_code=portal_code, checks_failed=failed,
-                format=rec.get("format"),
-                warnings=json.dumps(warnings, ensure_ascii=False) if warnings else None,
-                extra=json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None,
-            )
-            old = c.execute("SELECT id FROM reports WHERE document_sha256 = ?", (document_sha256,)).fetchone()
-            if old is not None:
-                rid = old["id"]
+            rid = self._store(c, rec, document_sha256, url, portal_code, level, report_id, index=True)
+        return rid
+
+    def store_reports(self, items: Iterable[Mapping[str, Any]], *, batch: int = 1000) -> int:
+        """Bulk load: ``items`` are dicts of ``store_report``'s arguments (``record``,
+        ``document_sha256``, ``url``, optional ``portal_code``, ``level``, ``report_id``).
+
+        ``batch`` reports per transaction; report_summary and the search index are rebuilt
+        once at the end (:meth:`refresh_derived`).  Returns the number stored."""
+        n = 0
+        pending: list[Mapping[str, Any]] = []
+
+        def flush() -> None:
+            with self.transaction() as c:
+                for it in pending:
+                    self._store(c, _validate_record(it["record"]), it["document_sha256"], it.get("url"),
+                                it.get("portal_code"), it.get("level"), it.get("report_id"), index=False)
+            pending.clear()
+
+        for it in items:
+            pending.append(it)
+            n += 1
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+        self.refresh_derived()
+        return n
+
+    def _store(self, c: sqlite3.Connection, rec: dict, document_sha256: str, url: str | None,
+               portal_code: str | None, level: str | None, report_id: int | None, *, index: bool) -> int:
+        """Write one validated record inside the caller's transaction (see store_report)."""
+        doc = c.execute("SELECT portal_code, url FROM documents WHERE sha256 = ?", (document_sha256,)).fetchone()
+        if doc is None:
+            raise StoreError(f"document {document_sha256} is not recorded: call record_document first")
+        url = url or doc["url"]
+        portal_code = portal_code or doc["portal_code"]
+        self._check_portal(c, portal_code)
+        portal = c.execute("SELECT * FROM portals WHERE code = ?", (portal_code,)).fetchone() if portal_code else None
+        if level is None and portal is not None:
+            level = portal["level"]
+        city, city_code = self._city(c, rec.get("region"), rec.get("region_code"))
+        failed = sum(1 for ch in rec["checks"] if not ch["ok"])
+        extra = {k: v for k, v in rec.items() if k not in _RECORD_KEYS}
+        warnings = rec.get("warnings")
+        values = dict(
+            title=rec["title"], year=rec["year"], agency=rec.get("agency"), region=rec.get("region"),
+            region_code=rec.get("region_code"), city=city, city_code=city_code, level=level,
+            template=rec["template"], published=_blank_to_none(rec.get("published")), url=url,
+            document_sha256=document_sha256, portal_code=portal_code, checks_failed=failed,
+            format=rec.get("format"),
+            warnings=json.dumps(warnings, ensure_ascii=False) if warnings else None,
+            extra=json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str) if extra else None,
+        )
+        old = c.execute("SELECT id FROM reports WHERE document_sha256 = ?", (document_sha256,)).fetchone()
+        if old is not None:
+            rid = old["id"]
+            if index:
                 self._unindex(c, rid)
-                for t in ("sections", "checks", *CELL_TABLES):
-                    c.execute(f"DELETE FROM {t} WHERE report_id = ?", (rid,))
-                c.execute(f"UPDATE reports SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                          (*values.values(), rid))
-            else:
-                if report_id is not None:
-                    values = {"id": report_id, **values}
-                cur = c.execute(f"INSERT INTO reports({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                                tuple(values.values()))
-                rid = cur.lastrowid
-            self._insert_children(c, rid, rec)
+            for t in ("sections", "checks", *CELL_TABLES):
+                c.execute(f"DELETE FROM {t} WHERE report_id = ?", (rid,))
+            c.execute(f"UPDATE reports SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                      (*values.values(), rid))
+        else:
+            if report_id is not None:
+                values = {"id": report_id, **values}
+            cur = c.execute(f"INSERT INTO reports({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                            tuple(values.values()))
+            rid = cur.lastrowid
+        self._insert_children(c, rid, rec)
+        if index:
             self._index(c, rid)
-            c.execute("UPDATE documents SET status = 'ok', error = NULL WHERE sha256 = ?", (document_sha256,))
+        c.execute("UPDATE documents SET status = 'ok', error = NULL WHERE sha256 = ?", (document_sha256,))
         return rid
 
     def _insert_children(self, c: sqlite3.Connection, rid: int, rec: Mapping[str, Any]) -> None:
@@ -667,6 +738,24 @@ class Archive:
             self._index(c, None)
         self.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
         self.conn.execute("ANALYZE")
+
+    def snapshot(self, dest: str | os.PathLike) -> Path:
+        """A compact, self-contained copy for publication (``datasette serve -i``):
+        ``VACUUM INTO`` a temporary file beside ``dest``, rollback journal (no WAL), then
+        moved onto ``dest`` atomically.  Safe while the crawler writes (a read transaction)."""
+        dest = Path(dest)
+        tmp = dest.with_name(dest.name + ".tmp")
+        if tmp.exists():
+            tmp.unlink()
+        self.conn.execute("VACUUM INTO ?", (str(tmp),))
+        c = sqlite3.connect(tmp)
+        try:
+            c.execute("PRAGMA journal_mode = DELETE")
+            c.execute("ANALYZE")
+        finally:
+            c.close()
+        os.replace(tmp, dest)
+        return dest
 
     # -- crawls and the fetch log --------------------------------------------------
 

@@ -110,7 +110,7 @@ def _children(el, wanted: str) -> Iterator:
             stack.extend(reversed(list(node)))
 
 
-def _table_grid(tbl) -> tuple[list[list[str]], list]:
+def _table_grid(tbl, numbering: "_Numbering | None" = None) -> tuple[list[list[str]], list]:
     """(grid with merges expanded, nested w:tbl elements found in its cells)."""
     nested: list = []
     grid: list[list[str]] = []
@@ -127,7 +127,9 @@ def _table_grid(tbl) -> tuple[list[list[str]], list]:
                 if block.tag == W + "tbl":
                     nested.append(block)
                 elif block.tag == W + "p":
-                    cell_parts.append(_text(block))
+                    label = numbering.label(block) if numbering is not None else ""
+                    text = _text(block)
+                    cell_parts.append(label + text if text else "")
                 else:
                     cell_parts.append(_text(block))
                     nested.extend(b for b in block.iter(W + "tbl"))
@@ -150,18 +152,183 @@ def _table_grid(tbl) -> tuple[list[list[str]], list]:
     return [[r[c] for c in keep] for r in grid], nested
 
 
-def _blocks(body, warnings: list[str]) -> list[Paragraph | Table]:
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
+def _chinese(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 105 → 一百零五 (list numbers only; no 千 needed)."""
+    if n <= 0:
+        return str(n)
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else ("一" if rest < 20 else "") + _chinese(rest))
+        return _CN_DIGITS[hundreds] + "百" + tail
+    return str(n)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def _format_number(n: int, fmt: str) -> str:
+    if fmt in ("chineseCounting", "chineseCountingThousand", "chineseLegalSimplified", "ideographTraditional",
+               "taiwaneseCounting", "taiwaneseCountingThousand", "japaneseCounting"):
+        return _chinese(n)
+    if fmt == "ideographDigital":
+        return "".join(_CN_DIGITS[int(d)] for d in str(n))
+    if fmt == "decimalEnclosedCircle" or fmt == "decimalEnclosedCircleChinese":
+        return chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n)
+    if fmt == "decimalEnclosedParen":
+        return f"({n})"
+    if fmt in ("upperLetter", "lowerLetter"):
+        letter = chr(ord("A") + (n - 1) % 26) * ((n - 1) // 26 + 1)
+        return letter if fmt == "upperLetter" else letter.lower()
+    if fmt in ("upperRoman", "lowerRoman"):
+        return _roman(n) if fmt == "upperRoman" else _roman(n).lower()
+    if fmt in ("none", "bullet"):
+        return ""
+    return str(n)  # decimal, decimalZero, decimalFullWidth and anything unknown
+
+
+class _Numbering:
+    """Renders Word's automatic list numbers (一、 （二） 1. …), which are not part of the paragraph text."""
+
+    def __init__(self, document) -> None:
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId → ilvl → (numFmt, lvlText, start)
+        self.abstract_of: dict[str, str] = {}
+        self.style_num: dict[str, tuple[str | None, int | None]] = {}
+        self.counters: dict[str, dict[int, int]] = {}
+        try:
+            numbering = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            numbering = None
+        if numbering is not None:
+            abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+            for an in numbering.findall(W + "abstractNum"):
+                abstract[an.get(W + "abstractNumId")] = {
+                    int(lvl.get(W + "ilvl", "0")): self._level(lvl) for lvl in an.findall(W + "lvl")
+                }
+            for num in numbering.findall(W + "num"):
+                num_id = num.get(W + "numId")
+                ref = num.find(W + "abstractNumId")
+                aid = ref.get(W + "val") if ref is not None else None
+                levels = dict(abstract.get(aid, {}))
+                for override in num.findall(W + "lvlOverride"):
+                    ilvl = int(override.get(W + "ilvl", "0"))
+                    lvl = override.find(W + "lvl")
+                    start = override.find(W + "startOverride")
+                    if lvl is not None:
+                        levels[ilvl] = self._level(lvl)
+                    if start is not None and ilvl in levels:
+                        fmt, text, _ = levels[ilvl]
+                        levels[ilvl] = (fmt, text, int(start.get(W + "val", "1")))
+                self.levels[num_id] = levels
+                self.abstract_of[num_id] = aid or num_id
+        try:
+            styles = document.part.styles.element
+        except (KeyError, NotImplementedError, AttributeError):
+            styles = None
+        if styles is not None:
+            raw: dict[str, tuple[str | None, int | None, str | None]] = {}
+            for st in styles.findall(W + "style"):
+                num_pr = st.find(f"{W}pPr/{W}numPr")
+                based = st.find(W + "basedOn")
+                num_id = ilvl = None
+                if num_pr is not None:
+                    n, lv = num_pr.find(W + "numId"), num_pr.find(W + "ilvl")
+                    num_id = n.get(W + "val") if n is not None else None
+                    ilvl = int(lv.get(W + "val", "0")) if lv is not None else None
+                raw[st.get(W + "styleId")] = (num_id, ilvl, based.get(W + "val") if based is not None else None)
+            for style_id in raw:
+                seen: set[str] = set()
+                cur: str | None = style_id
+                num_id, ilvl = None, None
+                while cur in raw and cur not in seen:
+                    seen.add(cur)
+                    n, lv, based = raw[cur]
+                    num_id = num_id if num_id is not None else n
+                    ilvl = ilvl if ilvl is not None else lv
+                    cur = based
+                self.style_num[style_id] = (num_id, ilvl)
+
+    @staticmethod
+    def _level(lvl) -> tuple[str, str, int]:
+        fmt = lvl.find(W + "numFmt")
+        text = lvl.find(W + "lvlText")
+        start = lvl.find(W + "start")
+        return (
+            fmt.get(W + "val", "decimal") if fmt is not None else "decimal",
+            text.get(W + "val", "") if text is not None else "",
+            int(start.get(W + "val", "1")) if start is not None else 1,
+        )
+
+    def label(self, p) -> str:
+        """The list label of paragraph ``p`` (advancing the counters), or ''."""
+        if not self.levels:
+            return ""
+        num_id = ilvl = None
+        ppr = p.find(W + "pPr")
+        if ppr is not None:
+            num_pr = ppr.find(W + "numPr")
+            if num_pr is not None:
+                n, lv = num_pr.find(W + "numId"), num_pr.find(W + "ilvl")
+                num_id = n.get(W + "val") if n is not None else None
+                ilvl = int(lv.get(W + "val", "0")) if lv is not None else None
+            style = ppr.find(W + "pStyle")
+            if style is not None and (num_id is None or ilvl is None):
+                s_num, s_lvl = self.style_num.get(style.get(W + "val"), (None, None))
+                num_id = num_id if num_id is not None else s_num
+                ilvl = ilvl if ilvl is not None else s_lvl
+        if num_id is None or num_id == "0" or num_id not in self.levels:
+            return ""
+        ilvl = ilvl or 0
+        levels = self.levels[num_id]
+        if ilvl not in levels:
+            return ""
+        counters = self.counters.setdefault(self.abstract_of[num_id], {})
+        counters[ilvl] = counters.get(ilvl, levels[ilvl][2] - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        fmt, text, _ = levels[ilvl]
+        if fmt == "bullet":
+            return ""
+
+        def sub(m: re.Match) -> str:
+            k = int(m.group(1)) - 1
+            if k not in levels:
+                return ""
+            value = counters.get(k, levels[k][2])
+            return _format_number(value, levels[k][0])
+
+        return re.sub(r"%([1-9])", sub, text)
+
+
+def _blocks(body, numbering: _Numbering | None = None) -> list[Paragraph | Table]:
     blocks: list[Paragraph | Table] = []
     stack = list(reversed(list(body)))
     while stack:
         node = stack.pop()
         tag = node.tag
         if tag == W + "p":
+            label = numbering.label(node) if numbering is not None else ""
             text = _text(node)
+            if label and text:
+                text = label + text
             if text:
                 blocks.append(Paragraph(text))
         elif tag == W + "tbl":
-            grid, nested = _table_grid(node)
+            grid, nested = _table_grid(node, numbering)
             width = len(grid[0]) if grid else 0
             if width <= 1:  # a frame: its cells are ordinary body content
                 cells = [tc for tr in _children(node, W + "tr") for tc in _children(tr, W + "tc")]
@@ -192,12 +359,13 @@ def read(data: bytes, *, url: str | None = None) -> Document:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body
         core_title = document.core_properties.title
+        numbering = _Numbering(document)
     except ExtractError:
         raise
     except Exception as exc:  # python-docx raises many types for malformed packages
         raise ExtractError(f"unreadable DOCX: {type(exc).__name__}: {exc}") from None
     warnings: list[str] = []
-    blocks = _blocks(body, warnings)
+    blocks = _blocks(body, numbering)
     title = clean_text(core_title) if _looks_real_title(core_title) else None
     if title is None:
         for block in blocks[:3]:

@@ -13,6 +13,7 @@ Every walk is iterative, so deeply nested markup cannot hit the recursion limit.
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import re
 from typing import Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
@@ -101,6 +102,14 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
             if declared_raw:
                 warnings.append(f"declared charset {declared_raw} is wrong: bytes are {enc}")
             return text, enc, warnings
+    # nearly valid: a few corrupt bytes in otherwise UTF-8 or GB text
+    high = sum(1 for b in data if b >= 0x80) or 1
+    for enc in ("utf-8", "gb18030"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd")
+        if bad * 3 <= high * 0.01:
+            warnings.append(f"{bad} undecodable byte sequences replaced (read as {enc})")
+            return text, enc, warnings
     try:
         from charset_normalizer import from_bytes
 
@@ -119,6 +128,7 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
 
 # --------------------------------------------------------------------------- parsing helpers
 
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _DROP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas", "select", "button", "input", "textarea", "map"}
 _FURNITURE_TAGS = {"nav", "header", "footer", "aside"}
 _FURNITURE_NAME = re.compile(
@@ -141,10 +151,28 @@ _KNOWN_BODIES = (
 _REPORT_WORDS = ("政府信息公开", "主动公开", "依申请", "行政复议", "行政诉讼", "总体情况", "年度报告")
 
 
-def _parse(text: str) -> etree._Element:
+_TAG = re.compile(r"<[^>]*>")
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_NESTING_TAGS = re.compile(r"</?(?:div|span|font|section|article|center|b|strong|em|i|u|blockquote|o:p)\b[^>]*>", re.I)
+
+
+def _parse(text: str, warnings: list[str] | None = None) -> etree._Element:
+    """Parse HTML; markup nested deeper than libxml2 allows (it drops that text) is flattened and parsed again."""
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     if not text.strip():
         raise ExtractError("empty HTML document")
+    root = _parse_once(text)
+    expected = len(clean_text(html_lib.unescape(_TAG.sub("", _SCRIPTS.sub("", text)))))
+    if expected > 20 and len(clean_text(root.text_content())) < 0.9 * expected:
+        flat = _parse_once(_NESTING_TAGS.sub("<br>", text))
+        if len(clean_text(flat.text_content())) > len(clean_text(root.text_content())):
+            root = flat
+            if warnings is not None:
+                warnings.append("HTML nested too deeply: block structure flattened")
+    return root
+
+
+def _parse_once(text: str) -> etree._Element:
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
@@ -215,6 +243,10 @@ def _strip_noise(root: etree._Element) -> None:
             _drop(el)
     for el in list(root.iter(*_DROP_TAGS)):
         _drop(el)
+    for el in list(root.iter()):
+        if isinstance(el.tag, str) and (el.get("hidden") is not None or _HIDDEN.search(el.get("style") or "")):
+            if not _ancestor_dropped(el, root):
+                _drop(el)
     stats = _Stats(root)
     body = root.find("body")
     total = stats.text.get(body if body is not None else root, 0) or 1
@@ -304,16 +336,23 @@ def find_body(root: etree._Element) -> etree._Element:
     node = start
     while True:
         children = [c for c in node if isinstance(c.tag, str)]
-        if not children or _tag(node) == "table":
+        if not children:
             return node
         here = scores.get(node, 0.0)
         best = max(children, key=lambda c: scores.get(c, 0.0))
-        lost = here - scores.get(best, 0.0)
-        if here <= 0 or scores.get(best, 0.0) < 0.85 * here or lost > 300:
+        share = scores.get(best, 0.0)
+        if here <= 0 or _data_tables(best) < _data_tables(node):
             return node
-        if _data_tables(best) < _data_tables(node) or _tag(best) in {"tr", "tbody", "thead"}:
+        others = [c for c in children if c is not best]
+        if any(_PART_HEADING.search(clean_text(c.text_content())) for c in others):
+            return node
+        small = all(scores.get(c, 0.0) < 150 for c in others)
+        if not (share >= 0.85 * here and here - share <= 300) and not (small and share >= 0.4 * here):
             return node
         node = best
+
+
+_PART_HEADING = re.compile(r"^[一二三四五六][、.．]|总体情况|主动公开政府信息|收到和处理|行政复议|存在的主要问题|其他需要报告")
 
 
 # --------------------------------------------------------------------------- tables
@@ -354,6 +393,7 @@ def _join_lines(text: str) -> str:
 
 
 def _own_rows(table: etree._Element) -> list[etree._Element]:
+    """The table's own rows (not those of nested tables); rows without any cell are left out."""
     rows: list[etree._Element] = []
     for child in table:
         tag = _tag(child)
@@ -361,7 +401,7 @@ def _own_rows(table: etree._Element) -> list[etree._Element]:
             rows.append(child)
         elif tag in ("thead", "tbody", "tfoot"):
             rows.extend(c for c in child if _tag(c) == "tr")
-    return rows
+    return [r for r in rows if any(_tag(c) in ("td", "th") for c in r)]
 
 
 def _span(value: str | None, limit: int) -> int:
@@ -407,10 +447,19 @@ def table_grid(table: etree._Element) -> list[list[str]]:
 
 
 def _is_layout_table(table: etree._Element, grid: list[list[str]]) -> bool:
+    """A table used for page layout: it wraps other tables, has one column, or a cell holds running text."""
     if any(True for _ in _nested_tables(table)):
         return True
     width = len(grid[0]) if grid else 0
-    return width <= 1
+    if width <= 1:
+        return True
+    for row in _own_rows(table):
+        for cell in row:
+            if _tag(cell) in ("td", "th") and _text_len(cell) > 300:
+                blocks = sum(1 for el in cell.iter("p", "div", "br", "h1", "h2", "h3", "h4", "li"))
+                if blocks >= 2:
+                    return True
+    return False
 
 
 def _nested_tables(table: etree._Element) -> Iterator[etree._Element]:
@@ -514,7 +563,7 @@ def _meta(root: etree._Element, names: Iterable[str]) -> str | None:
     return None
 
 
-def _title(root: etree._Element, body: etree._Element) -> str | None:
+def _title(root: etree._Element) -> str | None:
     meta = _meta(root, _TITLE_META[:1] + _TITLE_META[1:2])
     title_el = root.find(".//title")
     page_title = clean_text(title_el.text_content()) if title_el is not None else ""
@@ -542,7 +591,7 @@ def _title(root: etree._Element, body: etree._Element) -> str | None:
     return headings[0] if headings else None
 
 
-def _published(root: etree._Element, html_text: str) -> str | None:
+def _published(root: etree._Element) -> str | None:
     value = _meta(root, _DATE_META)
     if value:
         m = _ANY_DATE.search(value)
@@ -617,20 +666,21 @@ def read(data: bytes, *, url: str | None = None) -> Document:
     if not data or not data.strip():
         raise ExtractError("empty HTML document")
     text, _encoding, warnings = decode(data)
-    root = _parse(text)
+    root = _parse(text, warnings)
     for el in list(root.iter(*_DROP_TAGS)):
         _drop(el)
-    published = _published(root, text)
+    published = _published(root)
     _strip_noise(root)
     body = find_body(root)
-    title = _title(root, body)
+    title = _title(root)
     blocks = _Walker().walk(body)
     if not blocks:
         blocks = _trafilatura_fallback(text, url)
         if blocks:
             warnings.append("article body not found: text taken by trafilatura")
-    doc = Document(blocks=blocks, format="html", title=title, published=published, warnings=warnings)
-    return doc
+    if not blocks:
+        warnings.append("no text found in the page")
+    return Document(blocks=blocks, format="html", title=title, published=published, warnings=warnings)
 
 
 def _trafilatura_fallback(text: str, url: str | None) -> list[Paragraph | Table]:

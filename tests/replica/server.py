@@ -1,0 +1,178 @@
+"""The replica's HTTP server: one ThreadingHTTPServer on 127.0.0.1 hosting every portal.
+
+Behaviours: robots.txt, ETag / Last-Modified with 304 on conditional GETs, 301 redirects,
+404 for anything unknown, a WAF prefix answering 412 + ``$_ts``, 503 + ``Retry-After: 1``
+once on chosen paths, and Hanweb's ``dataproxy.jsp`` POST.  Every request is logged
+(method, path, host, status, user agent) for the tests and the benchmark.  Ground truth:
+``GET /_replica/truth.json`` and ``/_replica/portals.csv`` (robots.txt disallows them).
+
+Run alone: ``python -m tests.replica.server [--port 8765]`` (prints the registry CSV).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from .sites import LAST_MODIFIED, ROBOTS, WAF_BODY, Replica, Resource, build_replica
+
+
+@dataclass(frozen=True)
+class Hit:
+    method: str
+    path: str  # path + query
+    host: str
+    status: int
+    user_agent: str
+    conditional: bool
+    at: float = 0.0  # time.monotonic() when answered
+
+
+class ReplicaServer:
+    """Serve a :class:`Replica` on 127.0.0.1 (port 0 = any free port) in a daemon thread."""
+
+    def __init__(self, replica: Replica, port: int = 0, host: str = "127.0.0.1"):
+        self.replica = replica
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        self._retried: set[str] = set()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on keep-alive connections
+
+            def log_message(self, fmt, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                server._handle(self, "GET")
+
+            def do_HEAD(self):
+                server._handle(self, "HEAD")
+
+            def do_POST(self):
+                server._handle(self, "POST")
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.origin = f"http://{host}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> "ReplicaServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replica", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "ReplicaServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def portals_csv(self) -> str:
+        return self.replica.portals_csv(self.origin)
+
+    def truth(self) -> dict:
+        return self.replica.truth(self.origin)
+
+    def reset_hits(self) -> list[Hit]:
+        with self._lock:
+            hits, self.hits = self.hits, []
+        return hits
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def _resolve(self, method: str, path: str, query: str, form: dict[str, str], headers) -> Resource:
+        rep = self.replica
+        full = path + (f"?{query}" if query else "")
+        if path == "/robots.txt":
+            return Resource(ROBOTS.encode(), "text/plain; charset=utf-8")
+        if path == "/_replica/truth.json":
+            return Resource(json.dumps(self.truth(), ensure_ascii=False).encode(), "application/json")
+        if path == "/_replica/portals.csv":
+            return Resource(self.portals_csv().encode(), "text/csv; charset=utf-8")
+        if any(path.startswith(p) for p in rep.waf_prefixes):
+            seed = hashlib.md5(full.encode()).hexdigest()
+            return Resource(WAF_BODY.format(seed=seed).encode(), "text/html", status=412,
+                            headers={"Set-Cookie": "FSSBBIl1UgzbN7NS=5a; Path=/; HttpOnly"})
+        if method == "POST":
+            handler = rep.posts.get(path)
+            if handler is None:
+                return Resource(b"method not allowed", "text/plain", status=405)
+            return handler(dict(parse_qsl(query)), form)
+        if full in rep.redirects or path in rep.redirects and not query:
+            target = rep.redirects.get(full) or rep.redirects[path]
+            return Resource(b"", "text/html", status=301, headers={"Location": self.origin + target})
+        if full in rep.retry_after_once:
+            with self._lock:
+                first = full not in self._retried
+                self._retried.add(full)
+            if first:
+                return Resource(b"busy", "text/plain", status=503, headers={"Retry-After": "1"})
+        res = rep.resources.get(full)
+        if res is None:
+            return Resource(b"<html><body><h1>404 Not Found</h1></body></html>", "text/html", status=404)
+        return res
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(h.path)
+        form: dict[str, str] = {}
+        if method == "POST":
+            n = int(h.headers.get("Content-Length") or 0)
+            form = dict(parse_qsl(h.rfile.read(n).decode("utf-8", "replace")))
+        res = self._resolve(method, parts.path, parts.query, form, h.headers)
+        body = res.body
+        if res.template:
+            body = body.replace(b"@@PORT@@", str(self.port).encode()).replace(b"@@ORIGIN@@", self.origin.encode())
+        status = res.status
+        headers = {"Content-Type": res.content_type, **res.headers}
+        conditional = bool(h.headers.get("If-None-Match") or h.headers.get("If-Modified-Since"))
+        if status == 200 and method != "POST":
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            headers["ETag"] = etag
+            headers["Last-Modified"] = LAST_MODIFIED
+            inm = h.headers.get("If-None-Match")
+            if (inm and etag in [t.strip() for t in inm.split(",")]) or (
+                    not inm and h.headers.get("If-Modified-Since") == LAST_MODIFIED):
+                status, body = 304, b""
+        with self._lock:
+            self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), status,
+                                 h.headers.get("User-Agent", ""), conditional, time.monotonic()))
+        h.send_response(status)
+        for k, v in headers.items():
+            if status == 304 and k == "Content-Type":
+                continue
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if method != "HEAD":
+            h.wfile.write(body)
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use
+    ap = argparse.ArgumentParser(description="Serve the offline replica of Henan portals")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args(argv)
+    srv = ReplicaServer(build_replica(), port=args.port).start()
+    print(f"replica at {srv.origin}/ — registry:\n{srv.portals_csv()}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        srv.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

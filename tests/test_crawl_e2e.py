@@ -1,0 +1,257 @@
+"""End-to-end: the real ``scrapy crawl reports`` (subprocess) against the offline replica.
+
+One module-scoped replica server and one first crawl; then a re-crawl of the same
+archive, a SIGKILLed crawl rerun, and a JOBDIR stop/resume, each into its own archive.
+The replica's ground truth (tests/replica/sites.py) is the oracle.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from extract.store import raw_path
+from tests.replica.demo import ROOT, compare, crawl, crawl_command, stored_reports
+from tests.replica.server import ReplicaServer
+from tests.replica.sites import build_replica
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def replica():
+    rep = build_replica()
+    with ReplicaServer(rep) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def portals_csv(replica, tmp_path_factory):
+    p = tmp_path_factory.mktemp("registry") / "portals.csv"
+    p.write_text(replica.portals_csv(), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def first(replica, portals_csv, tmp_path_factory):
+    """The first crawl: (archive path, raw dir, server hits, crawl run)."""
+    d = tmp_path_factory.mktemp("first")
+    replica.reset_hits()
+    run = crawl(portals_csv, d / "archive.db", d / "raw", log_path=d / "crawl.log")
+    assert run.returncode == 0, run.log[-3000:]
+    return d / "archive.db", d / "raw", replica.reset_hits(), run
+
+
+def _db(path) -> sqlite3.Connection:
+    con = sqlite3.connect(path)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+def _cells(con, table: str, key_cols: tuple[str, str], report_id: int) -> dict:
+    out: dict = {}
+    for r in con.execute(f"SELECT {key_cols[0]}, {key_cols[1]}, value FROM {table} WHERE report_id = ?", (report_id,)):
+        out.setdefault(r[0], {})[r[1]] = r[2]
+    return out
+
+
+def _missing_readers(missing: list[dict]) -> set[str]:
+    """Formats of missing reports whose extract reader does not exist yet (another helper's part)."""
+    import importlib
+
+    out = set()
+    for t in missing:
+        try:
+            importlib.import_module(f"extract.readers.{t['format']}")
+        except ImportError:
+            out.add(t["format"])
+    return out
+
+
+def test_every_report_found_with_its_numbers(first, replica):
+    db, _, _, _ = first
+    truth = replica.truth()
+    reports = stored_reports(db)
+    found, missing, unexpected = compare(truth, reports)
+    assert not unexpected, unexpected
+    # one report row per document, the report linked from two columns included
+    assert len(reports) == len({r["document_sha256"] for r in reports}) == len(found)
+    con = _db(db)
+    by_url = {r["url"]: r for r in reports}
+    for t in found:
+        row = by_url[t["url"]]
+        rec = t["record"]
+        assert (row["year"], row["portal_code"]) == (t["year"], t["portal_code"]), t["title"]
+        for table, keys in (("applications", ("row_key", "column_key")), ("reviews", ("group_key", "outcome_key"))):
+            if rec.get(table) is not None:
+                assert _cells(con, table, keys, row["id"]) == rec[table], (t["title"], table)
+    assert {t["format"] for t in found} >= {"html", "docx", "doc"}
+    assert {t["sample"] for t in found if t["sample"]} == {p.stem for p in (ROOT / "tests" / "expected").glob("*.json")}
+    if missing and _missing_readers(missing) == {t["format"] for t in missing}:
+        pytest.xfail(f"extract readers not written yet for {sorted(_missing_readers(missing))}: "
+                     f"{len(missing)} reports not extracted")
+    assert not missing, [(t["title"], t["url"]) for t in missing]
+
+
+def test_no_non_report_fetched_or_kept(first, replica):
+    db, _, hits, _ = first
+    truth = replica.truth()
+    paths = {h.path for h in hits}
+    for url in truth["non_reports"]:
+        assert url.replace(replica.origin, "") not in paths, url
+    titles = {r["title"] for r in stored_reports(db)}
+    assert not any("解读" in t or "通知" in t or "图解" in t for t in titles)
+
+
+def test_politeness_and_confinement(first, replica):
+    db, _, hits, _ = first
+    paths = [h.path for h in hits]
+    # robots.txt read once and obeyed
+    assert paths.count("/robots.txt") == 1
+    assert not any(p.startswith("/longting/ltq/private/") for p in paths)
+    # never left the registry's hosts, never followed ftp:/javascript:
+    assert all(h.host == f"127.0.0.1:{replica.port}" for h in hits)
+    assert not any(p.startswith("/offsite/") for p in paths)
+    # an identifying User-Agent with the contact URL
+    assert all("nianbao" in h.user_agent and "+http" in h.user_agent for h in hits)
+    # the WAF portal: one challenge, logged blocked, never retried
+    assert [p for p in paths if p.startswith("/luoyang/")] == ["/luoyang/"]
+    con = _db(db)
+    assert [tuple(r) for r in con.execute(
+        "SELECT status, outcome FROM fetch_log WHERE portal_code = '410300'")] == [(412, "blocked")]
+    # 503 + Retry-After: waited, retried, then the column was read
+    d42y = [h for h in hits if h.path == "/zhengzhou/public/D42Y/"]
+    assert [h.status for h in d42y] == [503, 200] and d42y[1].at - d42y[0].at >= 0.9
+    # broken link and robots rule are in the fetch log as errors
+    outcomes = {r["url"].replace(replica.origin, ""): r["outcome"] for r in con.execute("SELECT url, outcome FROM fetch_log")}
+    assert outcomes["/longting/ltq/c00586/pc/content/content_1580000000000404.html"] == "error: HTTP 404"
+    assert outcomes["/longting/ltq/private/content_1580000000000003.html"].startswith("error: forbidden by robots")
+    # the 301: logged under the listed URL with its final URL
+    row = con.execute("SELECT final_url, status FROM fetch_log WHERE url LIKE '%/luolong/old/2801001.html'").fetchone()
+    assert row["final_url"].endswith("/luolong/2024/01-15/2801001.html") and row["status"] == 200
+
+
+def test_region_and_since_arguments(replica, portals_csv, tmp_path):
+    db = tmp_path / "archive.db"
+    replica.reset_hits()
+    run = crawl(portals_csv, db, tmp_path / "raw", args={"region": "4102", "since": "2022"})
+    assert run.returncode == 0, run.log[-3000:]
+    hits = replica.reset_hits()
+    assert {h.path.split("/")[1] for h in hits if h.path != "/robots.txt"} == {"longting"}
+    truth = [t for t in replica.truth()["reports"]
+             if t["portal_code"].startswith("4102") and t["year"] >= 2022 and t["reachable"]]
+    assert sorted(r["url"] for r in stored_reports(db)) == sorted(t["url"] for t in truth) != []
+
+
+def test_raw_store_and_warc(first, replica):
+    db, raw, _, _ = first
+    con = _db(db)
+    rows = con.execute("SELECT url, sha256, size FROM fetch_log WHERE sha256 IS NOT NULL").fetchall()
+    assert rows
+    for r in rows:
+        data = raw_path(raw, r["sha256"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == r["sha256"] and len(data) == r["size"]
+    # stored once however many URLs serve it: the doubly-listed report is one document
+    docs = con.execute("SELECT sha256, urls FROM documents").fetchall()
+    assert len({d["sha256"] for d in docs}) == len(docs)
+    assert not con.execute("SELECT 1 FROM documents WHERE status = 'pending'").fetchall()
+    # GBK page served with a wrong charset header: the raw bytes are the GBK bytes as served
+    from warcio.archiveiterator import ArchiveIterator
+
+    warcs = list((raw / "warc").glob("*.warc.gz"))
+    assert len(warcs) == 1
+    logged = {}
+    for r in con.execute("SELECT url, final_url, sha256 FROM fetch_log WHERE sha256 IS NOT NULL"):
+        logged[r["final_url"] or r["url"]] = r["sha256"]
+    kinds, urls = [], set()
+    with warcs[0].open("rb") as fh:
+        for rec in ArchiveIterator(fh):
+            kinds.append(rec.rec_type)
+            if rec.rec_type == "response":
+                uri = rec.rec_headers.get_header("WARC-Target-URI")
+                urls.add(uri)
+                # the WARC payload is the very bytes of the raw store
+                assert hashlib.sha256(rec.content_stream().read()).hexdigest() == logged[uri], uri
+    assert kinds.count("response") == kinds.count("request") > 20
+    # the Hanweb POST is archived with its form body
+    with warcs[0].open("rb") as fh:
+        posts = [rec.content_stream().read() for rec in ArchiveIterator(fh)
+                 if rec.rec_type == "request" and rec.http_headers.protocol == "POST"]
+    assert posts and all(b"columnid=1229214366" in p for p in posts)
+    for t in replica.truth()["reports"]:
+        if t["reachable"]:
+            assert t["url"] in urls, t["url"]
+
+
+def test_recrawl_fetches_no_report_again(first, replica, portals_csv):
+    db, raw, _, _ = first
+    before = stored_reports(db)
+    replica.reset_hits()
+    run = crawl(portals_csv, db, raw)
+    assert run.returncode == 0, run.log[-3000:]
+    hits = replica.reset_hits()
+    documents = replica.replica.article_paths
+    assert not [h.path for h in hits if h.path in documents or h.path.split("?")[0] in documents]
+    # listing pages were asked again, conditionally, and answered 304
+    cond = [h for h in hits if h.conditional]
+    assert cond and all(h.status == 304 for h in cond if h.path not in replica.replica.redirects)
+    assert len(cond) >= len([p for p in replica.replica.listing_paths if "dataproxy" not in p]) - 1
+    assert [(r["id"], r["document_sha256"]) for r in stored_reports(db)] == \
+           [(r["id"], r["document_sha256"]) for r in before]
+    con = _db(db)
+    assert con.execute("SELECT count(*) FROM crawls WHERE finished_at IS NOT NULL").fetchone()[0] == 2
+
+
+def _wait_for_reports(db: Path, n: int, timeout: float) -> int:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            con = sqlite3.connect(db, timeout=1)
+            k = con.execute("SELECT count(*) FROM reports").fetchone()[0]
+            con.close()
+            if k >= n:
+                return k
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    return -1
+
+
+def test_sigkilled_crawl_rerun_completes(replica, portals_csv, tmp_path, first):
+    db, raw = tmp_path / "archive.db", tmp_path / "raw"
+    cmd = crawl_command(portals_csv, db, raw, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "1"})
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        got = _wait_for_reports(db, 3, 60)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    assert got >= 3
+    run = crawl(portals_csv, db, raw)
+    assert run.returncode == 0, run.log[-3000:]
+    # same outcome as the uninterrupted first crawl: nothing lost, nothing doubled
+    done = sorted((r["url"], r["document_sha256"]) for r in stored_reports(db))
+    ref = sorted((r["url"], r["document_sha256"]) for r in stored_reports(first[0]))
+    assert done == ref
+    con = _db(db)
+    assert not con.execute("SELECT 1 FROM documents WHERE status = 'pending'").fetchall()
+
+
+def test_jobdir_stop_and_resume(replica, portals_csv, tmp_path, first):
+    db, raw, job = tmp_path / "archive.db", tmp_path / "raw", tmp_path / "job"
+    run = crawl(portals_csv, db, raw, settings={"JOBDIR": str(job), "CLOSESPIDER_PAGECOUNT": "12"})
+    assert run.returncode == 0, run.log[-3000:]
+    assert "closespider_pagecount" in run.log
+    partial = len(stored_reports(db))
+    run = crawl(portals_csv, db, raw, settings={"JOBDIR": str(job)})
+    assert run.returncode == 0, run.log[-3000:]
+    done = sorted((r["url"], r["document_sha256"]) for r in stored_reports(db))
+    ref = sorted((r["url"], r["document_sha256"]) for r in stored_reports(first[0]))
+    assert partial < len(ref) and done == ref

@@ -1,0 +1,358 @@
+"""The archive store (extract.store) and `python -m extract rebuild` (extract.rebuild)."""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from extract.store import CELL_TABLES, Archive, StoreError, raw_path
+from extract.templates import TEMPLATES
+from tests.replica import synth
+
+ROOT = Path(__file__).resolve().parents[1]
+FETCHED = "2026-01-01T00:00:00+00:00"
+
+
+def registry_rows() -> list[dict]:
+    with open(ROOT / "crawler" / "portals.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def sha_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def store_records(a: Archive, records: list[dict]) -> list[int]:
+    """Store records the way the crawler does (document first), one fake document each."""
+    ids = []
+    for i, rec in enumerate(records):
+        sha = sha_of(json.dumps(rec, ensure_ascii=False, sort_keys=True).encode() + bytes([i % 256]))
+        url = f"http://example.gov.cn/{i}.html"
+        a.record_document(sha, url=url, format="html", size=100 + i, fetched_at=FETCHED,
+                          portal_code=rec.get("region_code"))
+        ids.append(a.store_report(rec, document_sha256=sha, url=url))
+    return ids
+
+
+def make_archive(path: Path, records: list[dict]) -> Archive:
+    """A fresh archive with the project's registry and `records` stored."""
+    a = Archive(path)
+    a.upsert_portals(registry_rows())
+    store_records(a, records)
+    return a
+
+
+def dump(conn: sqlite3.Connection, tables: tuple[str, ...] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table (sorted), for equality checks."""
+    if tables is None:
+        tables = tuple(r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'search_fts%' AND name != 'search_vocab'"))
+    return {t: sorted(map(tuple, conn.execute(f"SELECT * FROM {t}")), key=repr) for t in tables}
+
+
+def fts_ids(conn: sqlite3.Connection, q: str) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid",
+                                       (f'"{q}"',))]
+
+
+@pytest.fixture
+def archive(tmp_path):
+    a = Archive(tmp_path / "archive.db")
+    a.upsert_portals(registry_rows())
+    yield a
+    a.close()
+
+
+# -- schema ---------------------------------------------------------------------------
+
+def test_schema_tables_wal_and_foreign_keys(archive):
+    c = archive.conn
+    names = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for t in ("portals", "documents", "reports", "sections", "active_disclosure", "applications", "reviews",
+              "checks", "crawls", "fetch_log", "report_summary", "search_fts", "search_vocab"):
+        assert t in names
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    cols = {t: [r[1] for r in c.execute(f"PRAGMA table_info({t})")] for t in
+            ("reports", "applications", "active_disclosure", "reviews", "checks")}
+    assert set(cols["reports"]) >= {"id", "title", "year", "agency", "region", "region_code", "level", "template",
+                                    "published", "url", "document_sha256", "checks_failed", "city", "city_code"}
+    assert cols["applications"][:4] == ["report_id", "row_key", "column_key", "value"]
+    assert cols["active_disclosure"][:4] == ["report_id", "item_key", "measure_key", "value"]
+    assert cols["reviews"][:4] == ["report_id", "group_key", "outcome_key", "value"]
+    assert cols["checks"][:4] == ["report_id", "name", "ok", "detail"]
+    fks = {(r[3], r[2]) for r in c.execute("PRAGMA foreign_key_list(applications)")}
+    assert fks == {("report_id", "reports"), ("row_id", "application_rows"), ("column_id", "application_columns")}
+    # every facet column and foreign key has an index whose first column it is
+    for table, col in [("reports", "year"), ("reports", "city"), ("reports", "level"), ("reports", "template"),
+                       ("reports", "checks_failed"), ("reports", "portal_code"), ("documents", "portal_code"),
+                       ("applications", "row_id"), ("active_disclosure", "measure_id"), ("reviews", "group_id"),
+                       ("report_summary", "year"), ("report_summary", "city"), ("fetch_log", "crawl_id")]:
+        firsts = {c.execute(f"PRAGMA index_info({ix[1]})").fetchone()[2]
+                  for ix in c.execute(f"PRAGMA index_list({table})")}
+        assert col in firsts, (table, col)
+
+
+def test_lookup_tables_follow_the_templates(archive):
+    c = archive.conn
+    for version, tpl in TEMPLATES.items():
+        rows = c.execute("SELECT key, label, ord FROM application_rows WHERE template = ? ORDER BY ord",
+                         (version,)).fetchall()
+        assert [(r[0], r[1]) for r in rows] == [(r.key, r.label) for r in tpl.applications.rows]
+        measures = dict(c.execute("SELECT key, unit FROM disclosure_measures WHERE template = ?", (version,)).fetchall())
+        assert measures["amount"] == "万元"
+    label = c.execute("SELECT label FROM application_columns WHERE key = 'natural_person' AND template = '2021'")
+    assert label.fetchone()[0] == TEMPLATES["2021"].applications.columns[0].label
+    # reopening keeps the ids (Datasette links stay valid)
+    before = dump(c, ("application_rows", "disclosure_items", "review_outcomes"))
+    again = Archive(archive.path)
+    assert dump(again.conn, ("application_rows", "disclosure_items", "review_outcomes")) == before
+    again.close()
+
+
+def test_raw_path_layout(tmp_path):
+    sha = sha_of(b"x")
+    assert raw_path(tmp_path, sha) == tmp_path / sha[:2] / sha
+    with pytest.raises(StoreError):
+        raw_path(tmp_path, "../../etc/passwd")
+
+
+# -- registry and documents -------------------------------------------------------------
+
+def test_upsert_portals_idempotent_and_checked(archive):
+    c = archive.conn
+    before = dump(c, ("portals",))
+    archive.upsert_portals(registry_rows())
+    assert dump(c, ("portals",)) == before
+    archive.upsert_portals([{"code": "410311", "name": "洛龙区", "level": "county", "parent_code": "410300",
+                             "homepage": "www.example.cn", "note": "extra key"}])
+    row = c.execute("SELECT homepage, extra FROM portals WHERE code = '410311'").fetchone()
+    assert row[0] == "www.example.cn" and json.loads(row[1]) == {"note": "extra key"}
+    with pytest.raises(StoreError, match="parent_code"):
+        archive.upsert_portals([{"code": "999901", "name": "无上级", "parent_code": "999900"}])
+    with pytest.raises(StoreError):
+        archive.upsert_portals([{"code": "", "name": "x"}])
+    assert c.execute("SELECT count(*) FROM portals WHERE code = '999901'").fetchone()[0] == 0
+
+
+def test_record_document_accumulates_urls_idempotently(archive):
+    c = archive.conn
+    sha = sha_of(b"doc")
+    kw = dict(format="pdf", size=3, content_type="application/pdf", portal_code="410311", referrer="http://r/")
+    archive.record_document(sha, url="http://a/1.pdf", fetched_at="2026-01-02T00:00:00+00:00", **kw)
+    first = dump(c, ("documents",))
+    archive.record_document(sha, url="http://a/1.pdf", fetched_at="2026-01-02T00:00:00+00:00", **kw)
+    assert dump(c, ("documents",)) == first
+    archive.record_document(sha, url="http://b/2.pdf", fetched_at="2026-01-01T00:00:00+00:00", **kw)
+    archive.record_document(sha, url="http://c/3.pdf", fetched_at="2026-01-05T00:00:00+00:00", **kw)
+    row = c.execute("SELECT url, urls, fetched_at, last_seen_at FROM documents").fetchone()
+    assert row[0] == "http://a/1.pdf"
+    assert json.loads(row[1]) == ["http://a/1.pdf", "http://b/2.pdf", "http://c/3.pdf"]
+    assert row[2].startswith("2026-01-01") and row[3].startswith("2026-01-05")
+    with pytest.raises(StoreError, match="status"):
+        archive.record_document(sha, url="u", format="pdf", size=1, fetched_at=FETCHED, status="weird")
+    with pytest.raises(StoreError, match="registry"):
+        archive.record_document(sha_of(b"other"), url="u", format="pdf", size=1, fetched_at=FETCHED,
+                                portal_code="000000")
+    assert c.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+
+
+# -- reports --------------------------------------------------------------------------
+
+def test_store_report_rows_match_the_record(archive):
+    rec = synth.make_record(7, year=2022)
+    [rid] = store_records(archive, [rec])
+    c = archive.conn
+    r = c.execute("SELECT * FROM reports WHERE id = ?", (rid,)).fetchone()
+    assert (r["title"], r["year"], r["agency"], r["region_code"], r["template"]) == (
+        rec["title"], rec["year"], rec["agency"], rec["region_code"], rec["template"])
+    assert r["city"] and rec["region"].find(r["city"]) >= 0 and r["city_code"] == rec["region_code"][:4] + "00"
+    assert r["checks_failed"] == sum(1 for ch in rec["checks"] if not ch["ok"])
+    assert r["level"] is not None  # from the registry
+    for table, (rk, ck, *_rest) in CELL_TABLES.items():
+        got = {(a, b): v for a, b, v in c.execute(f"SELECT {rk}, {ck}, value FROM {table} WHERE report_id = ?",
+                                                  (rid,))}
+        want = {(a, b): v for a, cols in rec[table].items() for b, v in cols.items()}
+        assert got == want, table
+        assert c.execute(f"SELECT count(*) FROM {table} WHERE report_id = ? AND ({_rest[2]} IS NULL "
+                         f"OR {_rest[3]} IS NULL)", (rid,)).fetchone()[0] == 0
+    label = c.execute("SELECT l.label FROM applications a JOIN application_rows l ON l.id = a.row_id "
+                      "WHERE a.report_id = ? AND a.row_key = 'granted'", (rid,)).fetchone()[0]
+    assert "予以公开" in label
+    assert {row[0]: row[1] for row in c.execute("SELECT part, text FROM sections WHERE report_id = ?", (rid,))} == {
+        k: v for k, v in rec["sections"].items() if v}
+    s = c.execute("SELECT * FROM report_summary WHERE report_id = ?", (rid,)).fetchone()
+    apps = rec["applications"]
+    assert s["new_received"] == apps["new_received"]["total"]
+    assert s["denied"] == sum(v["total"] for k, v in apps.items() if k.startswith("denied_"))
+    assert s["results_total"] == apps["total"]["total"]
+    assert s["reconsideration"] == rec["reviews"]["reconsideration"]["total"]
+    assert s["litigation"] == (rec["reviews"]["litigation_direct"]["total"]
+                               + rec["reviews"]["litigation_after_review"]["total"])
+
+
+def test_restoring_a_document_changes_nothing_and_keeps_the_id(archive):
+    recs = [synth.make_record(i) for i in range(5)]
+    ids = store_records(archive, recs)
+    c = archive.conn
+    before = dump(c)
+    fts_before = fts_ids(c, "政府信息")
+    assert ids == store_records(archive, recs)
+    assert dump(c) == before
+    assert fts_ids(c, "政府信息") == fts_before
+    archive.refresh_derived()
+    assert dump(c) == before
+    assert fts_ids(c, "政府信息") == fts_before
+
+
+def test_restoring_a_changed_record_replaces_its_rows(archive):
+    rec = synth.make_record(3, year=2023)
+    [rid] = store_records(archive, [rec])
+    sha = archive.conn.execute("SELECT document_sha256 FROM reports WHERE id = ?", (rid,)).fetchone()[0]
+    changed = copy.deepcopy(rec)
+    changed["title"] = "雾霾治理专项年度报告"
+    changed["applications"] = None  # table absent: no rows, never zeros
+    changed["sections"]["overview"] = "本年度开展雾霾治理。"
+    changed["active_disclosure"]["fees"]["amount"] = None
+    assert archive.store_report(changed, document_sha256=sha, url="http://x/") == rid
+    c = archive.conn
+    assert c.execute("SELECT count(*) FROM applications WHERE report_id = ?", (rid,)).fetchone()[0] == 0
+    assert c.execute("SELECT value FROM active_disclosure WHERE report_id = ? AND item_key = 'fees' "
+                     "AND measure_key = 'amount'", (rid,)).fetchone()[0] is None
+    s = c.execute("SELECT new_received, results_total FROM report_summary WHERE report_id = ?", (rid,)).fetchone()
+    assert tuple(s) == (None, None)
+    assert fts_ids(c, "雾霾治") == [rid]
+    assert fts_ids(c, "年政府信息公开工作") == []  # the old title and text are out of the index
+    assert c.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
+
+
+def test_bad_records_are_refused_and_nothing_is_written(archive):
+    sha = sha_of(b"bad")
+    archive.record_document(sha, url="u", format="html", size=1, fetched_at=FETCHED)
+    good = synth.make_record(1)
+    c = archive.conn
+    before = dump(c)
+    bad_cases = [
+        {**good, "title": ""},
+        {**good, "year": "2022"},
+        {**good, "template": "2030"},
+        {**good, "applications": {"total": {"total": "七"}}},
+        {**good, "checks": [{"name": "balance", "ok": True}, {"name": "balance", "ok": False}]},
+        {**good, "sections": {"overview": ["not", "text"]}},
+    ]
+    for bad in bad_cases:
+        with pytest.raises(StoreError):
+            archive.store_report(bad, document_sha256=sha, url="u")
+    with pytest.raises(StoreError, match="record_document"):
+        archive.store_report(good, document_sha256=sha_of(b"never recorded"), url="u")
+    assert dump(c) == before
+
+
+def test_legacy_and_checks_as_object(archive):
+    rec = {"title": "某县人民政府2015年政府信息公开工作年度报告", "year": 2015, "agency": "某县人民政府",
+           "region": None, "region_code": None, "template": "legacy",
+           "sections": {"overview": "2015年全县政府信息公开工作稳步推进。", "problems": None, "other": None},
+           "active_disclosure": None, "applications": None, "reviews": None,
+           "checks": {"balance": False, "completeness": False}}
+    [rid] = store_records(archive, [rec])
+    c = archive.conn
+    assert c.execute("SELECT checks_failed, template FROM reports WHERE id = ?", (rid,)).fetchone()[:] == (2, "legacy")
+    assert c.execute("SELECT failed_checks FROM report_summary WHERE report_id = ?", (rid,)).fetchone()[0] == \
+        "balance,completeness"
+
+
+def test_crawls_and_fetch_log(archive):
+    cid = archive.start_crawl(spider="reports", portals=3, region="410300")
+    archive.log_fetch("http://a/", final_url="http://a/index.html", status=200, fetched_at=FETCHED,
+                      content_type="text/html", size=10, sha256=None, referrer=None, portal_code="410300",
+                      outcome="new", crawl_id=cid)
+    archive.finish_crawl(cid, fetched=1, new=1, errors=0)
+    c = archive.conn
+    row = c.execute("SELECT * FROM crawls WHERE id = ?", (cid,)).fetchone()
+    assert (row["spider"], row["portals"], row["fetched"], row["new"]) == ("reports", 3, 1, 1)
+    assert row["finished_at"]
+    assert c.execute("SELECT outcome, crawl_id FROM fetch_log").fetchone()[:] == ("new", cid)
+    with pytest.raises(StoreError):
+        archive.finish_crawl(cid + 100, fetched=0)
+
+
+# -- rebuild --------------------------------------------------------------------------
+
+def test_rebuild_gives_the_same_rows(tmp_path):
+    """Crawl-like ingest of rendered documents, then rebuild from the raw store: same rows."""
+    from extract.api import extract_bytes
+    from extract.errors import NotAReport
+    from extract.rebuild import main as rebuild_main
+    from tests.replica.render import render
+
+    db, raw = tmp_path / "archive.db", tmp_path / "raw"
+    a = Archive(db)
+    a.upsert_portals(registry_rows())
+    cid = a.start_crawl(spider="test")
+    docs = [(render(synth.make_record(i, year=2020 + i), "html"), f"http://x.gov.cn/{i}.html") for i in range(3)]
+    docs.append(("<html><body><h1>关于召开会议的通知</h1><p>请各单位参会。</p></body></html>".encode(),
+                 "http://x.gov.cn/notice.html"))
+    for data, url in docs:
+        sha = sha_of(data)
+        path = raw_path(raw, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, status="pending",
+                          portal_code="410311")
+        a.log_fetch(url, status=200, fetched_at=FETCHED, sha256=sha, outcome="new", crawl_id=cid)
+        try:
+            rec = extract_bytes(data, filename=url.rsplit("/", 1)[1], url=url, region_code="410311")
+            a.store_report(rec, document_sha256=sha, url=url)
+        except NotAReport as e:
+            a.set_document_status(sha, "not_a_report", f"{e.kind}: {e}")
+    a.finish_crawl(cid, fetched=len(docs))
+    before = dump(a.conn)
+    search_before = fts_ids(a.conn, "政府信息")
+    a.close()
+    assert len(before["reports"]) == 3
+    assert rebuild_main(["--archive-dir", str(raw), "--db", str(db), "--quiet"]) == 0
+    assert not Path(str(db) + ".rebuild").exists()
+    b = Archive(db)
+    assert dump(b.conn) == before
+    assert fts_ids(b.conn, "政府信息") == search_before
+    # a raw file gone missing: its document says so, its report is gone, nothing else changes
+    missing = before["reports"][0]
+    sha = b.conn.execute("SELECT document_sha256 FROM reports WHERE id = ?", (missing[0],)).fetchone()[0]
+    b.close()
+    raw_path(raw, sha).unlink()
+    assert rebuild_main(["--archive-dir", str(raw), "--db", str(db), "--quiet"]) == 0
+    c = Archive(db)
+    status, error = c.conn.execute("SELECT status, error FROM documents WHERE sha256 = ?", (sha,)).fetchone()
+    assert status == "error" and "raw file missing" in error
+    assert c.conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
+    assert dump(c.conn, ("portals", "fetch_log", "crawls")) == {t: before[t] for t in ("portals", "fetch_log", "crawls")}
+    c.close()
+
+
+def test_rebuild_failure_leaves_the_old_archive(tmp_path):
+    from extract.rebuild import rebuild
+
+    db = tmp_path / "archive.db"
+    a = make_archive(db, [synth.make_record(1)])
+    sha = a.conn.execute("SELECT document_sha256 FROM reports").fetchone()[0]
+    before = dump(a.conn)
+    a.close()
+    raw = tmp_path / "raw"
+    raw_path(raw, sha).parent.mkdir(parents=True)
+    raw_path(raw, sha).write_bytes(b"anything")
+
+    def boom(data, **kw):
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        rebuild(db, raw, progress=False, extractor=boom)
+    assert not Path(str(db) + ".rebuild").exists()
+    a = Archive(db)
+    assert dump(a.conn) == before
+    a.close()

@@ -50,6 +50,13 @@ def split_row(cells: list[str], exact: bool) -> GridRow:
     return GridRow(labels, cells[last_text + 1:], exact)
 
 
+def has_values(row: GridRow, n: int) -> bool:
+    """A row with numbers — or, in an exact grid, with n value cells left blank (blank reads 0)."""
+    if any(v.strip() for v in row.values):
+        return True
+    return row.exact and len(row.values) >= n
+
+
 def take_values(row: GridRow, n: int, align: str) -> list[int | float | None]:
     """The n numbers of a row.
 
@@ -71,6 +78,18 @@ def take_values(row: GridRow, n: int, align: str) -> list[int | float | None]:
     padded: list[int | float | None] = [parse_number(c) for c in filled]
     missing: list[None] = [None] * (n - len(filled))
     return missing + padded if align == "right" else padded + missing
+
+
+def number_cells(cells: list[str], exact: bool) -> list[str]:
+    """The value cells of a row without labels (the review table's data row).
+
+    Text-rebuilt grids: the non-empty number cells.  Exact grids: when no cell
+    holds text, every cell counts — a blank cell there is a printed 0.
+    """
+    filled = [c for c in cells if c.strip() and parse_number(c) is not None]
+    if exact and filled and all(not c.strip() or parse_number(c) is not None for c in cells):
+        return list(cells)
+    return filled
 
 
 # --- matching labels to template rows -------------------------------------------
@@ -163,7 +182,7 @@ def classify(table: Table) -> str | None:
             scores["applications"] += 2
         if match_label(row.labels, _ACTIVE_CUES):
             scores["active_disclosure"] += 2
-    numbers = max((sum(1 for c in cells if c and parse_number(c) is not None) for cells in table.rows), default=0)
+    numbers = max((len(number_cells(cells, table.exact_columns)) for cells in table.rows), default=0)
     if numbers >= _REVIEW_COUNT and scores["reviews"]:
         scores["reviews"] += 10
     name, score = max(scores.items(), key=lambda kv: kv[1])
@@ -185,7 +204,7 @@ def read_applications(tables: list[Table], found: Found) -> None:
             m = _SECTION.search(normalize(row.label))
             if m:
                 section = m.group(1)
-            if not any(v.strip() for v in row.values):
+            if not has_values(row, len(T2021.applications.columns)):
                 pending = row.labels[-1]  # header, or a label continued on the next line
                 continue
             target = match_label(row.labels, _APP_CUES)
@@ -212,7 +231,7 @@ def read_active(tables: list[Table], found: Found) -> None:
         found.header_text += normalize(table.text())
         for cells in table.rows:
             row = split_row(cells, table.exact_columns)
-            if not row.labels or not any(v.strip() for v in row.values):
+            if not row.labels or not has_values(row, 1):
                 continue
             target = match_label(row.labels[-1:], _ACTIVE_CUES) or match_label(row.labels, _ACTIVE_CUES)
             if target is None:
@@ -231,7 +250,7 @@ def read_active(tables: list[Table], found: Found) -> None:
 def read_reviews(tables: list[Table], found: Found) -> None:
     for table in tables:
         for cells in table.rows:
-            numbers = [c for c in cells if c.strip() and parse_number(c) is not None]
+            numbers = number_cells(cells, table.exact_columns)
             if len(numbers) >= _REVIEW_COUNT and "flat" not in found.rows:
                 found.rows["flat"] = [parse_number(c) for c in numbers[-_REVIEW_COUNT:]]
                 continue

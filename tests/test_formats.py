@@ -13,7 +13,6 @@ All documents are rendered once per session (DOC in one LibreOffice batch).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -30,8 +29,6 @@ EXPECTED = ROOT / "expected"
 STEMS = sorted(p.stem for p in EXPECTED.glob("*.json"))
 TABLES = ("active_disclosure", "applications", "reviews")
 
-_PDF_READER = importlib.util.find_spec("extract.readers.pdf") is not None
-_pdf_pending = pytest.mark.xfail(not _PDF_READER, reason="extract.readers.pdf is not written yet (lead)", strict=False)
 
 # variant name → (format, render options)
 SAMPLE_VARIANTS = {
@@ -54,7 +51,7 @@ SYNTH_VARIANTS = {
 
 
 def _param(variant: str):
-    return pytest.param(variant, marks=_pdf_pending) if variant.startswith("pdf") else variant
+    return variant
 
 
 # --------------------------------------------------------------------------- records to render
@@ -173,13 +170,7 @@ def test_sample_narrative_is_rendered(documents):
 # --------------------------------------------------------------------------- synthetic reports
 
 
-_blank_rows_pending = pytest.mark.xfail(
-    reason="extract.tables.read_active skips a part-2 row whose cells are all blank (→ null); "
-           "the spec reads a blank cell as 0 — lead to decide", strict=False)
-
-
-@pytest.mark.parametrize("variant", [pytest.param(v, marks=_blank_rows_pending) if v == "html_word_blank_zero" else _param(v)
-                                     for v in SYNTH_VARIANTS])
+@pytest.mark.parametrize("variant", [_param(v) for v in SYNTH_VARIANTS])
 def test_2019_template_in_every_format(variant, documents):
     rec = SYNTH["2019"]
     got = _extract(documents[("2019", variant)])
@@ -211,7 +202,7 @@ def test_inconsistent_report_keeps_numbers_and_fails_the_named_check(rule, fmt, 
     assert failing == {rule}
 
 
-@pytest.mark.parametrize("case,fmt", [pytest.param(c, f, marks=[_pdf_pending] if f == "pdf" else [])
+@pytest.mark.parametrize("case,fmt", [pytest.param(c, f)
                                       for c, (_, _, fmts) in OMITTED.items() for f in fmts])
 def test_omitted_table_is_null_and_incomplete(case, fmt, documents):
     rec, table, _ = OMITTED[case]

@@ -39,6 +39,7 @@ SAMPLE_VARIANTS = {
     "pdf_split": ("pdf", {"split_applications": True}),
     "docx": ("docx", {}),
     "doc": ("doc", {}),
+    "pdf_office": ("pdf_office", {}),  # the DOCX exported to PDF by LibreOffice, as Word/WPS users publish
 }
 SYNTH_VARIANTS = {
     "text": ("text", {}),
@@ -47,6 +48,7 @@ SYNTH_VARIANTS = {
     "pdf": ("pdf", {"font": "stsong"}),
     "docx": ("docx", {}),
     "doc": ("doc", {}),
+    "pdf_office": ("pdf_office", {}),
 }
 
 
@@ -117,17 +119,19 @@ def documents(tmp_path_factory) -> dict[tuple[str, str], Path]:
         for fmt in fmts:
             jobs[(case, fmt)] = (rec, fmt, {"omit": (table,)})
     out: dict[tuple[str, str], Path] = {}
-    docs = []
+    batches: dict[str, list] = {"doc": [], "pdf": []}
     for key, (rec, fmt, opts) in jobs.items():
-        path = folder / f"{key[0]}__{key[1]}{R.EXTENSIONS[fmt]}"
-        if fmt == "doc":  # converted below, all in one batch
-            docs.append((key, path, R.render(rec, "docx", **opts)))
+        if fmt in ("doc", "pdf_office"):  # converted below by LibreOffice, one batch per target
+            target = "doc" if fmt == "doc" else "pdf"
+            batches[target].append((key, folder / f"{key[0]}__{key[1]}.{target}", R.render(rec, "docx", **opts)))
             continue
+        path = folder / f"{key[0]}__{key[1]}{R.EXTENSIONS[fmt]}"
         path.write_bytes(R.render(rec, fmt, **opts))
         out[key] = path
-    for (key, path, _), data in zip(docs, R.docx_to_doc_many([d for _, _, d in docs])):
-        path.write_bytes(data)
-        out[key] = path
+    for target, batch in batches.items():
+        for (key, path, _), data in zip(batch, R.docx_convert_many([d for _, _, d in batch], target)):
+            path.write_bytes(data)
+            out[key] = path
     return out
 
 

@@ -629,27 +629,42 @@ def _soffice(args: Sequence[str], cwd: str, timeout: float) -> None:
         raise RuntimeError(f"soffice failed ({proc.returncode}): {proc.stderr.strip()[:500]}")
 
 
-def docx_to_doc_many(docx_files: Sequence[bytes], *, timeout: float = 300.0) -> list[bytes]:
-    """Convert DOCX documents to Word 97 .doc through ODT, in two soffice calls for the whole batch."""
+def docx_convert_many(docx_files: Sequence[bytes], target: str, *, timeout: float = 300.0) -> list[bytes]:
+    """Convert DOCX documents with LibreOffice, the whole batch per soffice call.
+
+    ``target`` "doc": Word 97 through ODT (a direct docx→doc loses every table);
+    "pdf": the PDF export, the way Word/WPS users publish their reports.
+    """
     if not docx_files:
         return []
-    with _LO_LOCK, tempfile.TemporaryDirectory(prefix="nianbao-doc-") as tmp:
+    with _LO_LOCK, tempfile.TemporaryDirectory(prefix="nianbao-lo-") as tmp:
         names = []
         for i, data in enumerate(docx_files):
             name = f"r{i:05d}"
             Path(tmp, name + ".docx").write_bytes(data)
             names.append(name)
-        odt_dir, doc_dir = Path(tmp, "odt"), Path(tmp, "doc")
-        _soffice(["--convert-to", "odt", "--outdir", str(odt_dir), *[n + ".docx" for n in names]], tmp, timeout)
-        _soffice(["--convert-to", "doc:MS Word 97", "--outdir", str(doc_dir), *[str(odt_dir / (n + ".odt")) for n in names]],
-                 tmp, timeout)
+        out_dir = Path(tmp, target)
+        if target == "doc":
+            odt_dir = Path(tmp, "odt")
+            _soffice(["--convert-to", "odt", "--outdir", str(odt_dir), *[n + ".docx" for n in names]], tmp, timeout)
+            sources = [str(odt_dir / (n + ".odt")) for n in names]
+            _soffice(["--convert-to", "doc:MS Word 97", "--outdir", str(out_dir), *sources], tmp, timeout)
+        elif target == "pdf":
+            _soffice(["--convert-to", "pdf", "--outdir", str(out_dir), *[n + ".docx" for n in names]], tmp, timeout)
+        else:
+            raise ValueError(f"unknown conversion target {target!r}: doc or pdf")
         out = []
         for n in names:
-            path = doc_dir / (n + ".doc")
+            path = out_dir / f"{n}.{target}"
             if not path.exists():
                 raise RuntimeError(f"soffice wrote no {path.name}")
             out.append(path.read_bytes())
         return out
+
+
+def docx_to_doc_many(docx_files: Sequence[bytes], *, timeout: float = 300.0) -> list[bytes]:
+    """Convert DOCX documents to Word 97 .doc through ODT, in two soffice calls for the whole batch."""
+    return docx_convert_many(docx_files, "doc", timeout=timeout)
 
 
 def render_doc(record: dict, *, timeout: float = 120.0, **options) -> bytes:

@@ -2,7 +2,10 @@
 
 Behaviours: robots.txt, ETag / Last-Modified with 304 on conditional GETs, 301 redirects,
 404 for anything unknown, a WAF prefix answering 412 + ``$_ts``, 503 + ``Retry-After: 1``
-once on chosen paths, and Hanweb's ``dataproxy.jsp`` POST.  Every request is logged
+once on chosen paths, and Hanweb's ``dataproxy.jsp`` POST.  Optional seed-controlled faults
+(``faults=0.05, fault_seed=N``): that share of requests answers 500, resets the connection,
+cuts the body short, or is slow — at most ``max_faults`` times per URL, so a crawler that
+retries (RETRY_TIMES ≥ max_faults) ends with exactly the fault-free archive.  Every request is logged
 (method, path, host, status, user agent) for the tests and the benchmark.  Ground truth:
 ``GET /_replica/truth.json`` and ``/_replica/portals.csv`` (robots.txt disallows them).
 
@@ -13,6 +16,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -31,13 +37,22 @@ class Hit:
     user_agent: str
     conditional: bool
     at: float = 0.0  # time.monotonic() when answered
+    fault: str = ""  # injected fault: 500 | reset | truncated | slow
 
 
 class ReplicaServer:
     """Serve a :class:`Replica` on 127.0.0.1 (port 0 = any free port) in a daemon thread."""
 
-    def __init__(self, replica: Replica, port: int = 0, host: str = "127.0.0.1"):
+    FAULTS = ("500", "reset", "truncated", "slow")
+
+    def __init__(self, replica: Replica, port: int = 0, host: str = "127.0.0.1", *, faults: float = 0.0,
+                 fault_seed: int = 0, max_faults: int = 2, slow_seconds: float = 0.5):
+        if not 0.0 <= faults < 1.0:
+            raise ValueError(f"faults is a share of requests in [0, 1), not {faults!r}")
         self.replica = replica
+        self.faults, self.fault_seed, self.max_faults, self.slow_seconds = faults, fault_seed, max_faults, slow_seconds
+        self._attempts: dict[str, int] = {}
+        self._faulted: dict[str, int] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         self._retried: set[str] = set()
@@ -127,12 +142,48 @@ class ReplicaServer:
             return Resource(b"<html><body><h1>404 Not Found</h1></body></html>", "text/html", status=404)
         return res
 
+    def _fault(self, method: str, path: str) -> str:
+        """The fault (or '') for this attempt: decided by (seed, method, path, attempt number)."""
+        if not self.faults or path == "/robots.txt" or path.startswith("/_replica/"):
+            return ""
+        key = f"{method} {path}"
+        with self._lock:
+            attempt = self._attempts.get(key, 0)
+            self._attempts[key] = attempt + 1
+            if self._faulted.get(key, 0) >= self.max_faults:
+                return ""
+            rng = random.Random(f"{self.fault_seed}:{key}:{attempt}")
+            if rng.random() >= self.faults:
+                return ""
+            kind = rng.choice(self.FAULTS)
+            if kind != "slow":
+                self._faulted[key] = self._faulted.get(key, 0) + 1
+            return kind
+
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(h.path)
         form: dict[str, str] = {}
         if method == "POST":
             n = int(h.headers.get("Content-Length") or 0)
             form = dict(parse_qsl(h.rfile.read(n).decode("utf-8", "replace")))
+        fault = self._fault(method, h.path)
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+        elif fault in ("500", "reset"):
+            with self._lock:
+                self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), 500 if fault == "500" else 0,
+                                     h.headers.get("User-Agent", ""), False, time.monotonic(), fault))
+            if fault == "reset":  # RST instead of an answer
+                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                h.close_connection = True
+                return
+            body = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+            h.send_response(500)
+            h.send_header("Content-Type", "text/html")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+            return
         res = self._resolve(method, parts.path, parts.query, form, h.headers)
         body = res.body
         if res.template:
@@ -150,7 +201,7 @@ class ReplicaServer:
                 status, body = 304, b""
         with self._lock:
             self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), status,
-                                 h.headers.get("User-Agent", ""), conditional, time.monotonic()))
+                                 h.headers.get("User-Agent", ""), conditional, time.monotonic(), fault))
         h.send_response(status)
         for k, v in headers.items():
             if status == 304 and k == "Content-Type":
@@ -158,8 +209,15 @@ class ReplicaServer:
             h.send_header(k, v)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
-        if method != "HEAD":
-            h.wfile.write(body)
+        if method == "HEAD":
+            return
+        if fault == "truncated" and len(body) > 1:  # the promised Content-Length, half the bytes, then RST
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.close_connection = True
+            return
+        h.wfile.write(body)
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use

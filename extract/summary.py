@@ -30,6 +30,14 @@ def _grid(header: list[str], rows: list[tuple[str, list]], label_width: int = 0)
     return out
 
 
+def _row_label(row) -> str:
+    """（三）1.属于国家秘密: a numbered item shows its group's number, cut to fit a line."""
+    label = row.label
+    if row.group and row.group.startswith("（") and not label.startswith("（"):
+        label = row.group[: row.group.index("）") + 1] + label
+    return label if _width(label) <= 52 else label[:25] + "…"
+
+
 def render_summary(record: dict) -> str:
     lines = [
         f"标题 title      {record.get('title')}",
@@ -56,7 +64,7 @@ def render_summary(record: dict) -> str:
             lines.append("  (table not found)")
         else:
             header = [c.label for c in template.applications.columns]
-            rows = [(("  " if r.group else "") + r.label[:26], [apps[r.key][c] for c in template.applications.column_keys])
+            rows = [(_row_label(r), [apps[r.key][c] for c in template.applications.column_keys])
                     for r in template.applications.rows]
             lines += ["  " + line for line in _grid(header, rows)]
         lines += ["", "四、政府信息公开行政复议、行政诉讼情况"]

@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8001
 ARCHIVE_DB ?= archive.db
 
-.PHONY: install test demo archive serve bench clean
+.PHONY: install test demo archive serve bench clean schedule
 
 install: $(STAMP_APT) $(STAMP_PIP)
 
@@ -49,6 +49,12 @@ demo: archive serve
 
 bench: install
 	$(BIN)/python bench/extract_speed.py
+
+# nightly incremental crawl through crawler.schedule (flock'd); replaces its own crontab line
+schedule: install
+	@command -v crontab >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends cron >/dev/null; }
+	$(BIN)/python -m crawler.schedule install --archive $(ARCHIVE_DB) $(if $(WHEN),--when "$(WHEN)")
 
 clean:
 	rm -rf $(VENV) $(ARCHIVE_DB) data/ .pytest_cache

@@ -68,3 +68,21 @@ ROBOTSTXT_USER_AGENT = "nianbao-crawler"
 # Scrapy 2.19 starts CONCURRENT_ITEMS asyncio workers for every callback's output; our
 # callbacks yield a handful of objects, and 100 workers a page cost ~40% of a crawl's CPU.
 CONCURRENT_ITEMS = 8
+
+# -- scale-out: several crawl processes (or machines) share one request queue ---------------
+# With REDIS_URL in the environment, scrapy-redis schedules: one queue and one duplicate
+# filter in Redis, so each URL is fetched by exactly one process; every process keeps its
+# own archive DB and raw store (a shard).  Keys are per run (NIANBAO_RUN, default "default"):
+# SCHEDULER_PERSIST keeps them when one process finishes while others still crawl, so give
+# each new crawl a new NIANBAO_RUN (or delete the two keys) — the old fingerprints would
+# otherwise make it fetch nothing.
+import os as _os  # noqa: E402
+
+REDIS_URL = _os.environ.get("REDIS_URL") or None
+if REDIS_URL:
+    SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+    DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+    SCHEDULER_PERSIST = True
+    _RUN = _os.environ.get("NIANBAO_RUN") or "default"
+    SCHEDULER_QUEUE_KEY = f"nianbao:%(spider)s:{_RUN}:requests"
+    SCHEDULER_DUPEFILTER_KEY = f"nianbao:%(spider)s:{_RUN}:dupefilter"

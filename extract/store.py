@@ -12,6 +12,7 @@ Contract (the crawler and ``python -m extract rebuild`` code against these names
     a.log_fetch(url, final_url=..., status=..., fetched_at=..., content_type=..., size=...,
                 sha256=..., referrer=..., portal_code=..., outcome="new")
     cid = a.start_crawl(spider="...", ...); a.finish_crawl(cid, fetched=..., new=..., ...)
+    a.record_crawl_portals(cid, a.crawl_portal_counts(cid, codes))   # per-portal counts; stale_portals view
     a.set_document_status(sha, "not_a_report" | "error" | ..., error)   # extraction outcome
     a.refresh_derived()             # rebuild report_summary + search index from scratch
     a.snapshot(dest)                # a compact non-WAL copy to publish with `datasette serve -i`
@@ -65,6 +66,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from extract.templates import TEMPLATES, Template
 
 SCHEMA_VERSION = 1
+STALE_RUNS = 3  # consecutive crawls without a page answered that flag a portal in stale_portals
 
 # The narrative parts of a report (the spec's ``sections`` keys), in report order.
 SECTION_PARTS = (
@@ -245,6 +247,26 @@ CREATE INDEX IF NOT EXISTS idx_fetch_log_portal_code ON fetch_log(portal_code);
 CREATE INDEX IF NOT EXISTS idx_fetch_log_outcome ON fetch_log(outcome);
 CREATE INDEX IF NOT EXISTS idx_fetch_log_crawl_id ON fetch_log(crawl_id);
 CREATE INDEX IF NOT EXISTS idx_fetch_log_status ON fetch_log(status);
+
+CREATE TABLE IF NOT EXISTS crawl_portals (
+    crawl_id INTEGER NOT NULL REFERENCES crawls(id),
+    portal_code TEXT NOT NULL,
+    new_reports INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    blocked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (crawl_id, portal_code)
+);
+CREATE INDEX IF NOT EXISTS idx_crawl_portals_portal ON crawl_portals(portal_code, crawl_id);
+CREATE VIEW IF NOT EXISTS stale_portals AS
+SELECT cp.portal_code, COUNT(*) AS empty_runs, MIN(cp.crawl_id) AS since_crawl_id,
+       MAX(cp.crawl_id) AS last_crawl_id, SUM(cp.errors) AS errors, SUM(cp.blocked) AS blocked
+FROM crawl_portals cp
+WHERE cp.crawl_id > COALESCE((SELECT MAX(y.crawl_id) FROM crawl_portals y
+                              WHERE y.portal_code = cp.portal_code AND y.new + y.unchanged > 0), 0)
+GROUP BY cp.portal_code
+HAVING COUNT(*) >= 3;
 
 CREATE TABLE IF NOT EXISTS report_summary (
     report_id INTEGER PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
@@ -804,6 +826,53 @@ class Archive:
                  referrer, portal_code, outcome),
             )
             return cur.lastrowid
+
+    def record_crawl_portals(self, crawl_id: int, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Write one crawl's per-portal counts (``crawl_portals``; a portal's row is replaced).
+
+        Each row: ``portal_code`` and the counts ``new_reports``, ``new``, ``unchanged``,
+        ``errors``, ``blocked`` (missing counts are 0).  A portal whose ``new + unchanged``
+        stays 0 for :data:`STALE_RUNS` consecutive crawls shows in the ``stale_portals`` view."""
+        keys = ("new_reports", "new", "unchanged", "errors", "blocked")
+        rows = list(rows)
+        for r in rows:
+            if not r.get("portal_code"):
+                raise StoreError(f"crawl_portals row without portal_code: {dict(r)!r}")
+            for k in keys:
+                v = r.get(k, 0)
+                if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                    raise StoreError(f"crawl_portals {r['portal_code']}: {k} must be a count, not {v!r}")
+        with self.transaction() as c:
+            if not c.execute("SELECT 1 FROM crawls WHERE id = ?", (crawl_id,)).fetchone():
+                raise StoreError(f"no such crawl: {crawl_id}")
+            c.executemany(
+                "INSERT OR REPLACE INTO crawl_portals(crawl_id, portal_code, new_reports, new, unchanged, errors, "
+                "blocked) VALUES (?,?,?,?,?,?,?)",
+                [(crawl_id, r["portal_code"], *(r.get(k, 0) for k in keys)) for r in rows])
+        return len(rows)
+
+    def crawl_portal_counts(self, crawl_id: int, portal_codes: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """One crawl's per-portal counts from its fetch log: fetches that were new / unchanged
+        (304s included) / errors / blocked, and reports whose document was first fetched in
+        this crawl.  ``portal_codes`` adds all-zero rows for portals that logged nothing."""
+        out: dict[str, dict[str, Any]] = {
+            code: {"portal_code": code, "new_reports": 0, "new": 0, "unchanged": 0, "errors": 0, "blocked": 0}
+            for code in portal_codes}
+        for r in self.conn.execute(
+                "SELECT portal_code, SUM(outcome = 'new') AS new, SUM(outcome = 'unchanged') AS unchanged, "
+                "SUM(outcome LIKE 'error%') AS errors, SUM(outcome = 'blocked') AS blocked FROM fetch_log "
+                "WHERE crawl_id = ? AND portal_code IS NOT NULL GROUP BY portal_code", (crawl_id,)):
+            row = out.setdefault(r["portal_code"], {"portal_code": r["portal_code"], "new_reports": 0})
+            row.update(new=r["new"] or 0, unchanged=r["unchanged"] or 0, errors=r["errors"] or 0,
+                       blocked=r["blocked"] or 0)
+        for r in self.conn.execute(
+                "SELECT r.portal_code, COUNT(*) AS n FROM reports r WHERE r.portal_code IS NOT NULL AND "
+                "r.document_sha256 IN (SELECT sha256 FROM fetch_log WHERE crawl_id = ? AND outcome = 'new') "
+                "GROUP BY r.portal_code", (crawl_id,)):
+            row = out.setdefault(r["portal_code"], {"portal_code": r["portal_code"], "new": 0, "unchanged": 0,
+                                                    "errors": 0, "blocked": 0})
+            row["new_reports"] = r["n"]
+        return sorted(out.values(), key=lambda r: r["portal_code"])
 
     @staticmethod
     def _add_columns(c: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from crawler.schedule import BUSY_MESSAGE, MARK, cron_line, stale_portals, with_line
 from extract.store import STALE_RUNS, Archive, StoreError
-from tests.replica.demo import FAST, ROOT, stored_reports
+from tests.replica.demo import FAST, ROOT, crawl, crawl_command, stored_reports
 from tests.replica.server import ReplicaServer
 from tests.replica.sites import build_replica
 
@@ -217,13 +217,19 @@ def _fetches(db: Path) -> list[tuple[str, str | None]]:
         con.close()
 
 
-def test_two_processes_share_one_redis_queue(replica, redis_url, tmp_path):
-    from tests.replica.demo import crawl, crawl_command
-
-    portals = tmp_path / "portals.csv"
+@pytest.fixture(scope="module")
+def reference(replica, tmp_path_factory):
+    """A fault-free single-process crawl of the replica: (registry CSV, archive DB)."""
+    d = tmp_path_factory.mktemp("reference")
+    portals = d / "portals.csv"
     portals.write_text(replica.portals_csv(), encoding="utf-8")
-    ref = crawl(portals, tmp_path / "ref.db", tmp_path / "ref-raw")  # one process, no Redis
-    assert ref.returncode == 0, ref.log[-3000:]
+    run = crawl(portals, d / "ref.db", d / "ref-raw")
+    assert run.returncode == 0, run.log[-3000:]
+    return portals, d / "ref.db"
+
+
+def test_two_processes_share_one_redis_queue(replica, reference, redis_url, tmp_path):
+    portals, ref_db = reference
     env = {**_env(), "REDIS_URL": redis_url, "NIANBAO_RUN": "test"}
     # a little slower than the test default, so that both processes are up before the queue drains
     slow = {"CONCURRENT_REQUESTS": "2", "DOWNLOAD_DELAY": "0.05"}
@@ -238,7 +244,66 @@ def test_two_processes_share_one_redis_queue(replica, redis_url, tmp_path):
     union = shards[0] + shards[1]
     urls = [u for u, _ in union]
     assert len(urls) == len(set(urls))  # no URL fetched twice, within or across processes
-    assert sorted(union) == sorted(_fetches(tmp_path / "ref.db"))  # the union is the single-process crawl
+    assert sorted(union) == sorted(_fetches(ref_db))  # the union is the single-process crawl
     reports = [(r["url"], r["document_sha256"]) for i in (0, 1) for r in stored_reports(tmp_path / f"shard{i}.db")]
     assert len(reports) == len(set(reports))  # every report archived once
-    assert sorted(reports) == sorted((r["url"], r["document_sha256"]) for r in stored_reports(tmp_path / "ref.db"))
+    assert sorted(reports) == sorted((r["url"], r["document_sha256"]) for r in stored_reports(ref_db))
+    # the shards merged (python -m crawler.merge) are the single-process archive
+    merged = tmp_path / "merged.db"
+    run = subprocess.run([sys.executable, "-m", "crawler.merge", str(merged), f"{tmp_path / 'shard0.db'}={tmp_path / 'raw0'}",
+                          f"{tmp_path / 'shard1.db'}={tmp_path / 'raw1'}", "--raw", str(tmp_path / "merged-raw")],
+                         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _archive_state(merged) == _archive_state(ref_db)
+    con = sqlite3.connect(merged)
+    assert con.execute("SELECT count(*) FROM crawls WHERE merged_from IS NOT NULL").fetchone()[0] == 2
+    assert sorted(con.execute("SELECT url, sha256 FROM fetch_log")) == sorted(_fetches(ref_db))
+    con.close()
+    again = subprocess.run(run.args, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=240)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert _archive_state(merged) == _archive_state(ref_db)
+    assert sorted(_fetches(merged)) == sorted(_fetches(ref_db))
+
+
+# -- faults: 500s, resets, truncated bodies, slow answers ----------------------------------------
+
+
+def _archive_state(db: Path) -> tuple[list, list, list]:
+    """(report rows, document sha256s, fetched URL → sha256) of an archive, comparable across crawls."""
+    con = sqlite3.connect(db)
+    try:
+        docs = sorted(r[0] for r in con.execute("SELECT sha256 FROM documents"))
+        fetched = sorted(set(con.execute("SELECT url, sha256 FROM fetch_log WHERE sha256 IS NOT NULL")))
+    finally:
+        con.close()
+    rows = sorted(tuple(sorted((k, v) for k, v in r.items() if k != "id")) for r in stored_reports(db))
+    return rows, docs, fetched
+
+
+def test_faults_are_covered_by_retries(replica, reference, tmp_path):
+    portals, ref_db = reference
+    replica.faults, replica.fault_seed = 0.05, 11
+    replica.reset_hits()
+    try:
+        run = crawl(portals, tmp_path / "archive.db", tmp_path / "raw")
+    finally:
+        replica.faults = 0.0
+        hits = replica.reset_hits()
+    assert run.returncode == 0, run.log[-3000:]
+    kinds = collections.Counter(h.fault for h in hits if h.fault)
+    assert sum(kinds[k] for k in ("500", "reset", "truncated")) >= 2, kinds  # faults did happen
+    assert _archive_state(tmp_path / "archive.db") == _archive_state(ref_db)
+
+
+def test_merge_refuses_bad_input(tmp_path):
+    from crawler.merge import main
+
+    with pytest.raises(SystemExit, match="no archive"):
+        main([str(tmp_path / "out.db"), str(tmp_path / "missing.db")])
+    Archive(tmp_path / "a.db").close()
+    with pytest.raises(SystemExit, match="no raw store"):
+        main([str(tmp_path / "out.db"), str(tmp_path / "a.db")])
+    (tmp_path / "raw").mkdir()
+    with pytest.raises(SystemExit, match="must not be one of the inputs"):
+        main([str(tmp_path / "a.db"), f"{tmp_path / 'a.db'}={tmp_path / 'raw'}"])
+    assert not (tmp_path / "out.db").exists()

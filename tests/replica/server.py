@@ -199,6 +199,8 @@ class ReplicaServer:
             if (inm and etag in [t.strip() for t in inm.split(",")]) or (
                     not inm and h.headers.get("If-Modified-Since") == LAST_MODIFIED):
                 status, body = 304, b""
+        if fault == "truncated" and (len(body) <= 1 or method == "HEAD"):
+            fault = ""  # nothing to cut short: answered whole
         with self._lock:
             self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), status,
                                  h.headers.get("User-Agent", ""), conditional, time.monotonic(), fault))

@@ -550,15 +550,22 @@ def build_bench_replica(n_portals: int = 50, per_portal: int = 40, *, per_page: 
     """N static portals (TRS-style ``index_N.html`` columns, plain links, so ``wget --mirror``
     sees exactly what the crawler sees) × M HTML reports each (synth records, distinct)."""
     rep = Replica()
-    units = [u for u in synth.units() if u.level == "county"][:n_portals]
-    if len(units) < n_portals:
-        raise ValueError(f"only {len(units)} county units for {n_portals} portals")
+    counties = [u for u in synth.units() if u.level == "county"]
+    if not counties or n_portals > 99 * len(counties):
+        raise ValueError(f"{n_portals} portals: at most {99 * len(counties)}")
+    units = [counties[i % len(counties)] for i in range(n_portals)]
     corpus_seed = seed
     for pi, u in enumerate(units):
         prefix = f"/p{pi:03d}/"
         col = f"{prefix}zwgk/zfxxgknb/"
-        rep.portals.append(dict(code=u.code, name=u.name, level=u.level, parent_code=u.parent_code or "",
-                                homepage=prefix, annual_report_url="", cms="trs"))
+        code = u.code if pi < len(counties) else f"{u.code}{pi // len(counties):02d}"
+        if pi < len(counties):
+            rep.portals.append(dict(code=u.code, name=u.name, level=u.level, parent_code=u.parent_code or "",
+                                    homepage=prefix, annual_report_url="", cms="trs"))
+        else:  # past one portal per county: a department portal of the county (code + 2 digits)
+            rep.portals.append(dict(code=code, name=f"{u.name}部门{pi // len(counties)}",
+                                    level="department", parent_code=u.code, homepage=prefix, annual_report_url="",
+                                    cms="trs"))
         rep.add(prefix, page(u.name, f'<div class="nav"><a href="{prefix}">首页</a> <a href="{col}index.html">政府信息公开年报</a></div>'))
         entries = []
         used: set = set()
@@ -566,7 +573,7 @@ def build_bench_replica(n_portals: int = 50, per_portal: int = 40, *, per_page: 
             year = 2019 + i % 6
             rec = _synth(corpus_seed * 100000 + pi * 1000 + i, year, u.code, used) if len(used) < 10_000 else None
             path = f"{col}{year + 1}01/t{year + 1}0120_{pi:03d}{i:04d}.html"
-            b = _Builder(rep, u.code, "trs")
+            b = _Builder(rep, code, "trs")
             t = b.report(rec, path)
             entries.append((path, rec["title"], t))
         n = (len(entries) + per_page - 1) // per_page

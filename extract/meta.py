@@ -120,15 +120,19 @@ def _units_in(text: str) -> list[Unit]:
 
 
 def find_region(agency: str | None, title: str | None, doc: Document, region_code: str | None) -> Unit | None:
-    """The most specific unit named by the agency, else the title, else the body."""
+    """The most specific unit named by the agency, else the title, else the hint, else the body.
+
+    The hint (the portal's code, from the crawler) does not override a unit the
+    report names itself: a portal also carries its subordinate bodies' reports.
+    """
     units = gazetteer()
-    if region_code and region_code in units:
-        return units[region_code]
     for text in (agency, title):
         if text:
             hits = _units_in(text)
             if hits:
                 return max(hits, key=lambda u: (u.level == "county", len(u.name)))
+    if region_code and region_code in units:
+        return units[region_code]
     body = doc.full_text()[:30000]
     counts: Counter[str] = Counter()
     for unit in _units_in(body):

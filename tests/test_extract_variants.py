@@ -266,3 +266,11 @@ def test_label_broken_over_two_lines_numbers_on_the_second():
     rec = extract_text(text)
     cols = T2021.applications.column_keys
     assert {k: [v[c] for c in cols] for k, v in rec["applications"].items()} == EXPECTED_2021
+
+
+def test_region_hint_does_not_override_the_unit_the_title_names():
+    text = report_2021(title="灵宝市大数据管理局2023年政府信息公开工作年度报告")
+    rec = extract_text(text, region_code="410311")  # found on another portal
+    assert (rec["region_code"], rec["agency"]) == ("411282", "三门峡市灵宝市大数据管理局")
+    rec = extract_text(report_2021(title="区大数据管理局2023年政府信息公开工作年度报告"), region_code="410311")
+    assert rec["region_code"] == "410311"  # the title names no place: the hint fills in

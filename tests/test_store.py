@@ -356,3 +356,58 @@ def test_rebuild_failure_leaves_the_old_archive(tmp_path):
     a = Archive(db)
     assert dump(a.conn) == before
     a.close()
+
+
+def test_sigkilled_rebuild_leaves_the_old_archive_and_a_rerun_completes(tmp_path):
+    """SIGKILL mid-rebuild: the old archive is intact (integrity_check ok, same rows); a rerun finishes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from extract.api import extract_bytes
+    from tests.replica.render import render
+
+    db, raw = tmp_path / "archive.db", tmp_path / "raw"
+    a = Archive(db)
+    a.upsert_portals(registry_rows())
+    for i in range(80):
+        data = render(synth.make_record(1000 + i), "html")
+        sha = sha_of(data)
+        path = raw_path(raw, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        url = f"http://x.gov.cn/{i}.html"
+        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, status="pending",
+                          portal_code="410311")
+        a.store_report(extract_bytes(data, url=url, region_code="410311"), document_sha256=sha, url=url)
+    before = dump(a.conn)
+    a.close()
+    cmd = [sys.executable, "-m", "extract", "rebuild", "--archive-dir", str(raw), "--db", str(db), "--quiet"]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = Path(str(db) + ".rebuild")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if partial.exists() and partial.stat().st_size > 200_000:
+            break  # well into the rebuild
+        time.sleep(0.05)
+    assert proc.poll() is None, "rebuild finished before it could be killed; make the archive larger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    c.close()
+    old = Archive(db)
+    assert dump(old.conn) == before
+    old.close()
+
+    assert subprocess.run(cmd, cwd=root, capture_output=True, timeout=300).returncode == 0
+    assert not partial.exists()
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    c.close()
+    new = Archive(db)
+    assert dump(new.conn) == before
+    new.close()

@@ -16,6 +16,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from extract.store import raw_path
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
+from crawler.component import CrawlerComponent
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,11 @@ def host_allowed(host: str | None, domains: set[str] | frozenset[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-class ConfinementMiddleware:
+class ConfinementMiddleware(CrawlerComponent):
     """Only http(s) URLs on the registry's domains (and subdomains); nothing for blocked portals.
 
     The spider sets ``allowed_hosts`` (the registered domains of every portal crawled).
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request: Request):
         parts = urlsplit(request.url)
@@ -108,18 +101,11 @@ class RobotsTxtMiddleware(_ScrapyRobotsTxt):
 # -- incremental --------------------------------------------------------------------------------
 
 
-class IncrementalMiddleware:
+class IncrementalMiddleware(CrawlerComponent):
     """An article or attachment already in the archive is not fetched again.  It is dropped,
     except when it must be replayed from the raw store (flag ``archived``): an article that
     links attachments (so the spider sees them again) or a document whose extraction never
     finished (a killed crawl), which is extracted now."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request: Request):
         if request.meta.get("kind") not in DOCUMENT_KINDS:
@@ -144,16 +130,9 @@ def _from_raw(request: Request, body: bytes, *, flags: list[str], headers=None) 
 # -- conditional GET --------------------------------------------------------------------------------
 
 
-class ConditionalGetMiddleware:
+class ConditionalGetMiddleware(CrawlerComponent):
     """Listing pages are fetched on every crawl, with If-None-Match / If-Modified-Since when
     the server gave validators; a 304 is answered from the raw store (flag ``revalidated``)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request: Request):
         arch = getattr(self.crawler, "nianbao", None)
@@ -279,17 +258,9 @@ def is_waf_challenge(response: Response) -> bool:
     return response.status in (412, 202) and b"$_ts" in response.body[:20000]
 
 
-class WafMiddleware:
+class WafMiddleware(CrawlerComponent):
     """Marks the portal blocked on a WAF challenge: the challenge is logged once (outcome
     ``blocked``) and every later request of that portal is dropped, never retried."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request: Request, response: Response):
         if is_waf_challenge(response):

@@ -4,13 +4,15 @@
    records and the fetch-log line, and records report candidates as documents
    (``pending`` until extraction ends, so a killed crawl leaves nothing half-done).
 2. :class:`ExtractPipeline` — runs :func:`extract.api.extract_bytes` on each new report
-   candidate, with the portal's region code, in a worker thread.
+   candidate, with the portal's region code, in a time- and memory-limited worker process
+   (:mod:`extract.isolate`), one per extraction slot.
 3. :class:`StorePipeline` — stores the record (``Archive.store_report``) or the document's
    outcome (``not_a_report`` / ``error``).
 """
 from __future__ import annotations
 
 import logging
+import queue
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -21,6 +23,8 @@ from twisted.internet.threads import deferToThread
 from extract.store import now_iso
 
 from .items import Fetched
+from crawler.component import CrawlerComponent
+from extract.isolate import IsolatedExtractor
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +49,7 @@ def format_of(url: str, content_type: str | None) -> str:
     return "html"
 
 
-class _Base:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
+class _Base(CrawlerComponent):
     @property
     def arch(self):
         return self.crawler.nianbao
@@ -124,7 +120,19 @@ class ExtractPipeline(_Base):
         super().__init__(crawler)
         self.enabled = crawler.settings.getbool("NIANBAO_EXTRACT", True)
         # extraction is CPU-bound (pdfplumber, LibreOffice for .doc): a few at a time, off the reactor
-        self.slots = DeferredSemaphore(max(1, crawler.settings.getint("NIANBAO_EXTRACT_THREADS", 2)))
+        threads = max(1, crawler.settings.getint("NIANBAO_EXTRACT_THREADS", 2))
+        self.slots = DeferredSemaphore(threads)
+        # each slot drives its own worker process with a time and a memory limit, so a hostile
+        # document becomes an error on its own row instead of a hung or bloated crawl
+        self.workers: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(threads):
+            self.workers.put(IsolatedExtractor(
+                timeout=crawler.settings.getfloat("NIANBAO_EXTRACT_TIMEOUT", 120.0),
+                memory_mb=crawler.settings.getint("NIANBAO_EXTRACT_MEMORY_MB", 2048)))
+
+    def close_spider(self, spider=None) -> None:
+        while not self.workers.empty():
+            self.workers.get().close()
 
     async def process_item(self, item: Fetched) -> Fetched:
         if not (self.enabled and item.needs_extract and item.sha256):
@@ -132,14 +140,14 @@ class ExtractPipeline(_Base):
         return await deferred_to_future(self.slots.run(deferToThread, self._extract, item))
 
     def _extract(self, item: Fetched) -> Fetched:
-        from extract.api import extract_bytes
         from extract.errors import ExtractError, NotAReport
 
         url = item.final_url or item.url
         body = item.body if item.body is not None else self.arch.read_raw(item.sha256)
+        worker = self.workers.get()
         try:
-            item.record = extract_bytes(body, filename=filename_of(url) or None, url=url,
-                                        region_code=item.region_code)
+            item.record = worker.extract(body, filename=filename_of(url) or None, url=url,
+                                         region_code=item.region_code)
             item.extract_status = "ok"
         except NotAReport as e:
             item.extract_status, item.extract_error = "not_a_report", str(e)
@@ -148,6 +156,8 @@ class ExtractPipeline(_Base):
         except Exception as e:  # the extractor's contract is ExtractError only: keep the crawl going
             log.exception("extractor failed on %s", url)
             item.extract_status, item.extract_error = "error", f"extractor bug: {type(e).__name__}: {e}"
+        finally:
+            self.workers.put(worker)
         return item
 
 

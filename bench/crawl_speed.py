@@ -8,7 +8,9 @@ is served on 127.0.0.1.  Then, in this order:
 1. the crawler with politeness off (no robots.txt, no AutoThrottle, no delay, 32
    concurrent requests on the one host) into a fresh archive — pages/s and peak RSS;
 2. ``wget --mirror`` of the same portals (robots off) — pages/s and peak RSS;
-3. the crawler again on the same archive (the re-crawl): its requests and time as a
+3. ``bench/bare_spider.py``, a Scrapy spider that only follows links (same settings): the
+   floor of Scrapy's own per-request cost on this machine, for context;
+4. the crawler again on the same archive (the re-crawl): its requests and time as a
    share of the first, and whether it asked for anything but listing pages.
 
 Extraction is off by default so both tools only fetch (``--extract`` runs the whole
@@ -77,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         rc_w, t_wget, rss_wget = run_measured(wget, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         hits_wget = srv.reset_hits()
 
+        bare = [sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
+                "-a", f"starts={urls}", "-s", "TELNETCONSOLE_ENABLED=False", "-s", "COOKIES_ENABLED=False",
+                "-s", "REQUEST_FINGERPRINTER_IMPLEMENTATION=2.7"]
+        for k, v in IMPOLITE.items():
+            bare += ["-s", f"{k}={v}"]
+        rc_b, t_bare, rss_bare = run_measured(bare, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hits_bare = srv.reset_hits()
+
         rc2, t_re, _ = run_measured(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         hits_re = srv.reset_hits()
 
@@ -96,9 +106,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{rss_crawl / 1024:>14.1f}")
     print(f"{'wget --mirror':<22}{len(hits_wget):>10}{t_wget:>10.2f}{pps_w:>10.1f}{active(hits_wget):>12.1f}"
           f"{rss_wget / 1024:>14.1f}" + ("" if rc_w in (0, 8) else f"  (exit {rc_w})"))
+    print(f"{'bare Scrapy spider':<22}{len(hits_bare):>10}{t_bare:>10.2f}{len(hits_bare) / t_bare:>10.1f}"
+          f"{active(hits_bare):>12.1f}{rss_bare / 1024:>14.1f}" + ("" if rc_b == 0 else f"  (exit {rc_b})"))
     print(f"{'re-crawl':<22}{len(hits_re):>10}{t_re:>10.2f}{len(hits_re) / t_re:>10.1f}{active(hits_re):>12.1f}")
     print(f"ratio crawler/wget pages/s: wall {pps_c / pps_w:.2f}, active {active(hits_crawl) / active(hits_wget):.2f} "
           "(goal ≥ 1)")
+    print(f"ratio crawler/bare Scrapy pages/s: wall {pps_c / (len(hits_bare) / t_bare):.2f}, active "
+          f"{active(hits_crawl) / active(hits_bare):.2f} (what nianbao's own work costs on top of Scrapy)")
     print(f"re-crawl: {len(hits_re)} requests = {len(hits_re) / max(1, len(hits_crawl)):.1%} of the first, "
           f"time {t_re / t_crawl:.1%}; listing pages {len(listing)}, report documents asked again "
           f"{len(re_docs)}, other {len(re_other)}; 304 answers {sum(h.status == 304 for h in hits_re)} "

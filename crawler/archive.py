@@ -10,7 +10,10 @@ module adds what only the crawler needs:
 * the map of URLs already archived (from the fetch log and ``documents.urls``), read once
   when the crawl opens, so articles and attachments are never fetched twice;
 * the validators (ETag / Last-Modified) of listing pages for conditional GETs, appended to
-  ``ARCHIVE_DIR/validators.jsonl``.
+  ``ARCHIVE_DIR/validators.jsonl``;
+* :class:`Writer`, the one thread that makes fetched items durable in arrival order — raw
+  file, then WARC records, then database rows — many items per SQLite transaction, so the
+  reactor thread never waits on a disk or a commit.
 
 :class:`ArchiveExtension` opens one :class:`CrawlArchive` per crawl (``crawler.nianbao``),
 records the registry and the crawl row, and closes it with the crawl's counts.
@@ -21,14 +24,17 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import tempfile
 import threading
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from extract.store import Archive, StoreError, now_iso, raw_path
 
@@ -38,6 +44,96 @@ log = logging.getLogger(__name__)
 
 
 RETRY_ERRORS = ("extractor bug",)  # document errors worth another extraction on the next crawl
+T = TypeVar("T")
+
+
+class Writer:
+    """The crawl's writing thread: jobs run in submission order on its own database
+    connection, as many as are waiting (up to ``max_batch``) inside one transaction, each in
+    a savepoint of it so one refused write fails only its own job.
+
+    :meth:`submit` returns a Deferred that fires (in the reactor thread) with the job's
+    result once the batch is committed — an item is done only when it is durable.  A job
+    does its file writes before its rows, so a process killed mid-batch leaves files without
+    rows, never rows without files; the rerun fetches those URLs again.
+    """
+
+    def __init__(self, db_path: str | os.PathLike, *, max_batch: int = 256, max_queue: int = 2048):
+        from twisted.internet import reactor
+
+        self._reactor = reactor
+        self._db_path = db_path
+        self.max_batch = max_batch
+        self._q: queue.Queue = queue.Queue(maxsize=max_queue)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="nianbao-writer", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def submit(self, job: Callable[[Archive], T]) -> "Deferred[T]":
+        d: Deferred = Deferred()
+        self._q.put((job, d))
+        return d
+
+    def close(self) -> None:
+        """Finish every submitted job, then stop the thread."""
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            db = Archive(self._db_path)
+        except BaseException as e:  # reported by __init__
+            self._error = e
+            self._ready.set()
+            return
+        self._ready.set()
+        stop = False
+        try:
+            while not stop:
+                first = self._q.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < self.max_batch:
+                    try:
+                        nxt = self._q.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stop = True
+                        break
+                    batch.append(nxt)
+                self._reply(self._run_batch(db, batch))
+        finally:
+            db.close()
+
+    @staticmethod
+    def _run_batch(db: Archive, batch: list) -> list[tuple[Deferred, bool, Any]]:
+        results: list[tuple[Deferred, bool, Any]] = []
+        try:
+            with db.transaction():
+                for job, d in batch:
+                    try:
+                        with db.transaction():  # a savepoint
+                            results.append((d, True, job(db)))
+                    except Exception:
+                        results.append((d, False, Failure()))
+        except Exception:  # the commit itself failed: no job of the batch is durable
+            f = Failure()
+            results = [(d, False, f) for _, d in batch]
+        return results
+
+    def _reply(self, results: list[tuple[Deferred, bool, Any]]) -> None:
+        def fire() -> None:
+            for d, ok, value in results:
+                d.callback(value) if ok else d.errback(value)
+        self._reactor.callFromThread(fire)
+
 
 
 class CrawlArchive:
@@ -45,10 +141,13 @@ class CrawlArchive:
 
     def __init__(self, db_path: str | os.PathLike, archive_dir: str | os.PathLike, *, warc: bool = True):
         self.db = Archive(db_path)
+        self.db_path = db_path
+        self._writer: Writer | None = None
         self.dir = Path(archive_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.crawl_id: int | None = None
         self.known: dict[str, str] = {}  # url → sha256 of what it served
+        self.final_urls: dict[str, str] = {}  # url → the URL it redirected to, when it did
         self.doc_status: dict[str, str] = {}  # sha256 → documents.status
         self.doc_errors: dict[str, str | None] = {}  # sha256 → documents.error
         self.validators: dict[str, dict[str, str]] = {}  # url → {etag, last_modified, sha256}
@@ -79,6 +178,8 @@ class CrawlArchive:
             self.known[url] = sha
             if final:
                 self.known[final] = sha
+                if final != url:
+                    self.final_urls[url] = final
 
     def lookup(self, url: str) -> str | None:
         """The sha256 of what ``url`` served when it was archived, if its bytes are in the raw store."""
@@ -109,10 +210,18 @@ class CrawlArchive:
             raise
         return sha, True
 
+    def write(self, job: Callable[[Archive], T]) -> "Deferred[T]":
+        """Run ``job(db)`` on the writer thread (see :class:`Writer`); fires with its result."""
+        if self._writer is None:
+            self._writer = Writer(self.db_path)
+        return self._writer.submit(job)
+
     def remember(self, url: str, final_url: str | None, sha256: str) -> None:
         self.known[url] = sha256
         if final_url:
             self.known[final_url] = sha256
+            if final_url != url:
+                self.final_urls[url] = final_url
 
     # -- WARC -----------------------------------------------------------------------------
 
@@ -228,6 +337,9 @@ class CrawlArchive:
         self.db.upsert_portals(rows.values())
 
     def close(self, **counts: Any) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self.crawl_id is not None:
             try:
                 self.db.finish_crawl(self.crawl_id, **counts)

@@ -119,12 +119,16 @@ class IncrementalMiddleware(CrawlerComponent):
             raise Skipped(f"already archived: {request.url}")
         self.crawler.stats.inc_value("nianbao/archived")
         request.meta["archived_sha256"] = sha
-        return _from_raw(request, arch.read_raw(sha), flags=["archived"])
+        final = arch.final_urls.get(request.url)
+        if final and final != request.url:  # it was redirected when fetched: replay it at its final URL
+            request.meta["redirect_urls"] = [request.url]
+        return _from_raw(request, arch.read_raw(sha), flags=["archived"], url=final)
 
 
-def _from_raw(request: Request, body: bytes, *, flags: list[str], headers=None) -> Response:
-    cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
-    return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=flags)
+def _from_raw(request: Request, body: bytes, *, flags: list[str], headers=None, url: str | None = None) -> Response:
+    url = url or request.url
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url=url, status=200, headers=headers, body=body, request=request, flags=flags)
 
 
 # -- conditional GET --------------------------------------------------------------------------------

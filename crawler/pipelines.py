@@ -2,7 +2,9 @@
 
 1. :class:`RawStorePipeline` — keeps the bytes (content-addressed, once), writes the WARC
    records and the fetch-log line, and records report candidates as documents
-   (``pending`` until extraction ends, so a killed crawl leaves nothing half-done).
+   (``pending`` until extraction ends, so a killed crawl leaves nothing half-done).  Every
+   write goes through the crawl's writer thread (:class:`crawler.archive.Writer`), many
+   items per transaction; the pipelines await it.
 2. :class:`ExtractPipeline` — runs :func:`extract.api.extract_bytes` on each new report
    candidate, with the portal's region code, in a time- and memory-limited worker process
    (:mod:`extract.isolate`), one per extraction slot.
@@ -59,60 +61,72 @@ class _Base(CrawlerComponent):
 
 
 class RawStorePipeline(_Base):
-    def process_item(self, item: Fetched) -> Fetched:
+    """Keeps what was fetched: raw bytes, WARC records, the fetch-log line and, for report
+    candidates, the ``documents`` row — all on the writer thread (:class:`crawler.archive.Writer`),
+    awaited, so the item goes on only once it is durable."""
+
+    async def process_item(self, item: Fetched) -> Fetched:
         arch = self.arch
-        common = dict(final_url=item.final_url, fetched_at=item.fetched_at or now_iso(),
-                      referrer=item.referrer, portal_code=item.portal_code, crawl_id=arch.crawl_id)
         if item.archived:
-            sha = item.sha256
-            status = arch.doc_status.get(sha)
-            item.needs_extract = item.extract and status == "pending"
+            item.needs_extract = item.extract and arch.doc_status.get(item.sha256) == "pending"
             return item
         self.inc("fetched")
-        if item.blocked:
-            item.outcome = "blocked"
-            self.inc("blocked")
-            arch.db.log_fetch(item.url, status=item.status, content_type=item.content_type,
-                              size=len(item.body or b""), outcome="blocked", **common)
+        if item.blocked or item.error or item.body is None:
+            item.outcome = "blocked" if item.blocked else f"error: {item.error or 'no body'}"
+            self.inc("blocked" if item.blocked else "errors")
+            await deferred_to_future(arch.write(lambda db: self._log_failure(db, item)))
             return item
-        if item.error or item.body is None:
-            item.outcome = f"error: {item.error or 'no body'}"
-            self.inc("errors")
-            arch.db.log_fetch(item.url, status=item.status, content_type=item.content_type,
-                              size=len(item.body) if item.body is not None else None, outcome=item.outcome,
-                              **common)
-            return item
-        body = item.body
-        sha, new = arch.put_raw(body)
-        if item.has_attachments:
+        if item.has_attachments:  # before the article's log line: a rerun revisits its attachments
             arch.note_attachments(item.url, item.final_url)
+        sha, new = await deferred_to_future(arch.write(lambda db: self._persist(db, item)))
         item.sha256 = sha
-        if not item.revalidated:
-            arch.write_warc(url=item.final_url or item.url, method=item.method, status=item.status or 200,
-                            protocol=item.protocol, request_headers=item.request_headers,
-                            headers=item.headers, body=body, body_request=item.request_body)
-        if item.extract:
-            status = arch.doc_status.get(sha)
-            arch.db.record_document(sha, url=item.final_url or item.url,
-                                    format=format_of(item.final_url or item.url, item.content_type),
-                                    size=len(body), fetched_at=common["fetched_at"],
-                                    content_type=item.content_type, status=status or "pending",
-                                    error=arch.doc_errors.get(sha),
-                                    portal_code=item.portal_code, referrer=item.referrer)
-            if status is None:
-                arch.doc_status[sha] = "pending"
-            item.needs_extract = arch.doc_status[sha] == "pending"
         item.outcome = "new" if new else "unchanged"
         self.inc(item.outcome)
-        arch.db.log_fetch(item.url, status=304 if item.revalidated else item.status,
-                          content_type=item.content_type, size=len(body), sha256=sha,
-                          outcome=item.outcome, **common)
         arch.remember(item.url, item.final_url, sha)
         if item.kind in ("nav", "listing") and item.validators:
             v = item.validators
             arch.set_validators(item.url, etag=v.get("etag"), last_modified=v.get("last_modified"), sha256=sha,
                                 content_type=item.content_type)
         return item
+
+    def _common(self, item: Fetched) -> dict:
+        return dict(final_url=item.final_url, fetched_at=item.fetched_at or now_iso(), referrer=item.referrer,
+                    portal_code=item.portal_code, crawl_id=self.arch.crawl_id)
+
+    def _log_failure(self, db, item: Fetched) -> None:
+        """(writer thread) An error answer or a WAF challenge: its WARC records, if it had a body,
+        and the fetch-log line."""
+        if item.body and item.status:
+            self._warc(item)
+        db.log_fetch(item.url, status=item.status, content_type=item.content_type,
+                     size=len(item.body) if item.body is not None else None, outcome=item.outcome,
+                     **self._common(item))
+
+    def _warc(self, item: Fetched) -> None:
+        self.arch.write_warc(url=item.final_url or item.url, method=item.method, status=item.status or 200,
+                             protocol=item.protocol, request_headers=item.request_headers, headers=item.headers,
+                             body=item.body, body_request=item.request_body)
+
+    def _persist(self, db, item: Fetched) -> tuple[str, bool]:
+        """(writer thread) Raw bytes → WARC → rows; returns (sha256, whether the bytes were new)."""
+        arch, body = self.arch, item.body
+        common = self._common(item)
+        sha, new = arch.put_raw(body)
+        if not item.revalidated:
+            self._warc(item)
+        if item.extract:
+            status = arch.doc_status.get(sha)
+            db.record_document(sha, url=item.final_url or item.url,
+                               format=format_of(item.final_url or item.url, item.content_type),
+                               size=len(body), fetched_at=common["fetched_at"], content_type=item.content_type,
+                               status=status or "pending", error=arch.doc_errors.get(sha),
+                               portal_code=item.portal_code, referrer=item.referrer)
+            if status is None:
+                arch.doc_status[sha] = "pending"
+            item.needs_extract = arch.doc_status[sha] == "pending"
+        db.log_fetch(item.url, status=304 if item.revalidated else item.status, content_type=item.content_type,
+                     size=len(body), sha256=sha, outcome="new" if new else "unchanged", **common)
+        return sha, new
 
 
 class ExtractPipeline(_Base):
@@ -162,30 +176,40 @@ class ExtractPipeline(_Base):
 
 
 class StorePipeline(_Base):
-    def process_item(self, item: Fetched) -> Fetched:
+    """Stores the record (``Archive.store_report``) or the document's outcome, on the writer thread."""
+
+    async def process_item(self, item: Fetched) -> Fetched:
         if not item.extract_status or not item.sha256:
             return item
         arch = self.arch
         url = item.final_url or item.url
         if item.record is not None:
-            try:
-                arch.db.store_report(item.record, document_sha256=item.sha256, url=url,
-                                     portal_code=item.portal_code)
-            except Exception as e:  # StoreError on a record the store refuses: keep it visible
-                log.error("store_report refused %s: %s", url, e)
-                arch.db.set_document_status(item.sha256, "error", f"store: {e}")
-                arch.doc_status[item.sha256] = "error"
-                arch.doc_errors[item.sha256] = f"store: {e}"
+            refused = await deferred_to_future(arch.write(lambda db: self._store(db, item, url)))
+            if refused:
+                log.error("store_report refused %s: %s", url, refused)
+                arch.doc_status[item.sha256], arch.doc_errors[item.sha256] = "error", f"store: {refused}"
                 self.inc("extract_errors")
                 return item
-            arch.doc_status[item.sha256] = "ok"
-            arch.doc_errors[item.sha256] = None
+            arch.doc_status[item.sha256], arch.doc_errors[item.sha256] = "ok", None
             self.inc("reports")
             log.info("report: %s (%s) %s", item.record.get("title"), item.record.get("year"), url)
         else:
-            arch.db.set_document_status(item.sha256, item.extract_status, item.extract_error)
+            await deferred_to_future(arch.write(
+                lambda db: db.set_document_status(item.sha256, item.extract_status, item.extract_error)))
             arch.doc_status[item.sha256] = item.extract_status
             arch.doc_errors[item.sha256] = item.extract_error
             self.inc("not_reports" if item.extract_status == "not_a_report" else "extract_errors")
             log.info("not stored (%s: %s): %s", item.extract_status, item.extract_error, url)
         return item
+
+    @staticmethod
+    def _store(db, item: Fetched, url: str) -> str | None:
+        """(writer thread) Store the record; a refusal (StoreError) is kept on the document row
+        and returned as text."""
+        try:
+            with db.transaction():
+                db.store_report(item.record, document_sha256=item.sha256, url=url, portal_code=item.portal_code)
+            return None
+        except Exception as e:  # StoreError on a record the store refuses: keep it visible
+            db.set_document_status(item.sha256, "error", f"store: {e}")
+            return str(e) or type(e).__name__

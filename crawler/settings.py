@@ -38,7 +38,7 @@ RETRY_AFTER_MAX = 120  # seconds; a longer Retry-After gives up on the request
 COOKIES_ENABLED = False  # not needed; Scrapy's cookie jar would fetch the public-suffix list
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
-DEPTH_LIMIT = 0
+DEPTH_LIMIT = 200  # a pager trap (an endless 下一页 chain) stops here; real report columns are far shallower
 REFERER_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
@@ -53,6 +53,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.EncodingFixMiddleware": 580,
     "crawler.middlewares.WafMiddleware": 590,
+    # not used: ConfinementMiddleware does the offsite check, and portals need no HTTP auth
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+}
+# every object a callback yields passes through each spider middleware: keep the useful ones
+# (HttpError, Referer, UrlLength, Depth — DEPTH_LIMIT guards against pager traps)
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.RawStorePipeline": 100,

@@ -415,7 +415,20 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed on success, rolled back on any error."""
+        """One write transaction: committed on success, rolled back on any error.
+
+        Re-entrant: inside an open transaction it is a savepoint of it, so a caller can group many
+        writes (the crawler's batched writer) into one commit."""
+        if self.conn.in_transaction:  # nested: a savepoint, so a refused write undoes only itself
+            self.conn.execute("SAVEPOINT nested")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO nested")
+                self.conn.execute("RELEASE nested")
+                raise
+            self.conn.execute("RELEASE nested")
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn

@@ -167,19 +167,28 @@ def test_raw_store_and_warc(first, replica):
 
     warcs = list((raw / "warc").glob("*.warc.gz"))
     assert len(warcs) == 1
-    logged = {}
-    for r in con.execute("SELECT url, final_url, sha256 FROM fetch_log WHERE sha256 IS NOT NULL"):
-        logged[r["final_url"] or r["url"]] = r["sha256"]
-    kinds, urls = [], set()
+    logged, failed = {}, {}
+    for r in con.execute("SELECT url, final_url, sha256, status, outcome FROM fetch_log"):
+        if r["sha256"]:
+            logged[r["final_url"] or r["url"]] = r["sha256"]
+        else:
+            failed[r["final_url"] or r["url"]] = (r["status"], r["outcome"])
+    kinds, urls, error_answers = [], set(), set()
     with warcs[0].open("rb") as fh:
         for rec in ArchiveIterator(fh):
             kinds.append(rec.rec_type)
             if rec.rec_type == "response":
                 uri = rec.rec_headers.get_header("WARC-Target-URI")
+                status = int(rec.http_headers.get_statuscode())
+                if status >= 400:  # error answers are archived too, and logged as errors / blocked
+                    assert failed[uri][0] == status and failed[uri][1].startswith(("error: HTTP", "blocked")), uri
+                    error_answers.add(status)
+                    continue
                 urls.add(uri)
                 # the WARC payload is the very bytes of the raw store
                 assert hashlib.sha256(rec.content_stream().read()).hexdigest() == logged[uri], uri
     assert kinds.count("response") == kinds.count("request") > 20
+    assert {404, 412} <= error_answers  # the broken link and the WAF challenge, as served
     # the Hanweb POST is archived with its form body
     with warcs[0].open("rb") as fh:
         posts = [rec.content_stream().read() for rec in ArchiveIterator(fh)

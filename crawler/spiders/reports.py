@@ -59,8 +59,16 @@ def main_text(response: TextResponse) -> str:
     return ""
 
 
+# a cheap test that a page may link a file: a URL ending in a file extension (then maybe a
+# query or fragment) and a closing quote, space or ">" — pages without one are not parsed at all
+_MAYBE_FILE = re.compile(
+    r"\.(?:" + "|".join(sorted(e[1:] for e in ATTACHMENT_EXT)) + r")(?:[?#][^\"'<>\s]*)?[\"'\s>]", re.I)
+
+
 def attachment_links(response: TextResponse) -> list[cms.Link]:
     """Links to files (by extension) on an article page, in page order, each once."""
+    if not _MAYBE_FILE.search(response.text):
+        return []
     seen, out = set(), []
     for link in anchors(response):
         if _ext(link.url) in ATTACHMENT_EXT and link.url not in seen:

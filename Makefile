@@ -55,6 +55,8 @@ schedule: install
 	@command -v crontab >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends cron >/dev/null; }
 	$(BIN)/python -m crawler.schedule install --archive $(ARCHIVE_DB) $(if $(WHEN),--when "$(WHEN)")
+	@pgrep -x cron >/dev/null || pgrep -x crond >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "schedule: starting the cron daemon"; $$SUDO service cron start >/dev/null 2>&1 || $$SUDO cron; }
 
 clean:
 	rm -rf $(VENV) $(ARCHIVE_DB) data/ .pytest_cache

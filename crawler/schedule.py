@@ -170,7 +170,21 @@ def install(args: argparse.Namespace) -> int:
     existing = cur.stdout if cur.returncode == 0 else ""  # "no crontab for user" → start empty
     subprocess.run(["crontab", "-"], input=with_line(existing, line), text=True, check=True)
     print(f"schedule: installed\n{line}")
+    if not cron_daemon_running():
+        print("schedule: no cron daemon is running, so the line will not fire: start it "
+              "(`service cron start`; `make schedule` does) or use the systemd timer", file=sys.stderr)
     return 0
+
+
+def cron_daemon_running(proc: Path = Path("/proc")) -> bool:
+    """Is a cron daemon (Debian's ``cron``, or ``crond``) among the running processes?"""
+    for comm in proc.glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in ("cron", "crond"):
+                return True
+        except OSError:  # the process ended while we looked
+            continue
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -173,6 +173,19 @@ def test_crontab_line_is_replaced_not_duplicated(tmp_path):
         cron_line("nightly", tmp_path / "archive.db")
 
 
+def test_cron_daemon_detection(tmp_path):
+    from crawler.schedule import cron_daemon_running
+
+    proc = tmp_path / "proc"
+    for pid, comm in ((1, "init"), (42, "python3")):
+        (proc / str(pid)).mkdir(parents=True)
+        (proc / str(pid) / "comm").write_text(comm + "\n")
+    assert not cron_daemon_running(proc)
+    (proc / "77").mkdir()
+    (proc / "77" / "comm").write_text("cron\n")
+    assert cron_daemon_running(proc)
+
+
 # -- scale-out: two crawl processes sharing a scrapy-redis queue ------------------------------
 
 

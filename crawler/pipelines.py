@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import queue
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.threads import deferToThread
 
 from extract.store import now_iso
+from extract.urls import filename_of
 
 from .items import Fetched
 from crawler.component import CrawlerComponent
@@ -34,13 +35,11 @@ _FORMATS = {".pdf": "pdf", ".doc": "doc", ".docx": "docx", ".wps": "doc", ".xls"
             ".jpg": "image", ".jpeg": "image", ".png": "image", ".gif": "image", ".txt": "text"}
 
 
-def filename_of(url: str) -> str:
-    """The file name part of a URL (percent-decoded), '' for a directory."""
-    return unquote(PurePosixPath(urlsplit(url).path).name)
-
-
-def format_of(url: str, content_type: str | None) -> str:
-    """A format guess for the documents table (the extractor sniffs the bytes itself)."""
+def format_of(url: str, content_type: str | None, body: bytes = b"") -> str:
+    """A format guess for the documents table (the extractor sniffs the bytes itself); a body
+    that starts like a PDF is one, whatever the URL or the Content-Type say."""
+    if body[:1024].lstrip().startswith(b"%PDF-"):
+        return "pdf"
     suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
     if suffix in _FORMATS:
         return _FORMATS[suffix]
@@ -117,7 +116,7 @@ class RawStorePipeline(_Base):
         if item.extract:
             status = arch.doc_status.get(sha)
             db.record_document(sha, url=item.final_url or item.url,
-                               format=format_of(item.final_url or item.url, item.content_type),
+                               format=format_of(item.final_url or item.url, item.content_type, body),
                                size=len(body), fetched_at=common["fetched_at"], content_type=item.content_type,
                                status=status or "pending", error=arch.doc_errors.get(sha),
                                portal_code=item.portal_code, referrer=item.referrer)

@@ -1,8 +1,9 @@
 """Scrapy settings of nianbao's crawler (``scrapy crawl reports``).
 
-Polite by default: robots.txt obeyed, AutoThrottle, at most 2 concurrent requests per
-host, an identifying User-Agent with a contact URL, Retry-After honoured on 429/503, a
-瑞数 WAF challenge marks the portal blocked.  Confinement to the registry's domains and
+Polite by default: robots.txt obeyed (Crawl-delay too), AutoThrottle, at most 2 concurrent
+requests per host, an identifying User-Agent with a contact URL, Retry-After honoured on
+429/503, a 瑞数 WAF challenge marks the portal blocked.  Confinement to the registry's
+domains and to public addresses (but for portals homed on a private one), Crawl-delay and
 WAF detection are middlewares (crawler/middlewares.py); the pipelines are the spine
 (raw store → extract → archive.db).
 """
@@ -35,6 +36,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_AFTER_MAX = 120  # seconds; a longer Retry-After gives up on the request
+NIANBAO_CRAWL_DELAY_MAX = 30.0  # seconds; robots.txt Crawl-delay is honoured up to this (0: ignored)
+NIANBAO_DNS_CHECK_TTL = 60.0  # seconds a host's DNS answer is trusted by the private-address guard
 COOKIES_ENABLED = False  # not needed; Scrapy's cookie jar would fetch the public-suffix list
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -43,12 +46,15 @@ REFERER_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ConfinementMiddleware": 40,
+    "crawler.middlewares.DownloadSizeMiddleware": 60,  # its process_exception runs last
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "crawler.middlewares.ContactUserAgentMiddleware": 400,
     "crawler.middlewares.IncrementalMiddleware": 110,
     "crawler.middlewares.ConditionalGetMiddleware": 120,
+    # after the raw-store replay (110, 120: no network, no DNS), before anything is sent
+    "crawler.middlewares.AddressGuardMiddleware": 130,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.EncodingFixMiddleware": 580,

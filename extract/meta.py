@@ -8,14 +8,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from . import titles
 from .document import Document, Paragraph
-from .labels import chinese_year, normalize
 
-_REPORT_WORDS = re.compile(r"(政府)?(信息|政务)公开(工作)?(年度)?(报告|年报)|年度报告|工作报告|年报")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?")
-_CN_YEAR = re.compile(r"([〇零○一二三四五六七八九]{4})\s*年")
 _PERIOD = re.compile(r"统计期限[^0-9]{0,12}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
-_NOT_REPORT_TITLE = re.compile(r"(通知|公告|通告|解读|意见|函|批复|方案|公示|图解)$")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
 _PUBLISHED_LABEL = re.compile(r"(发布时间|发布日期|成文日期|发文日期|时间)[:：]\s*")
 _SPACE_NEAR_CJK = re.compile(r"(?<=[\u4e00-\u9fff\d])\s+(?=[\u4e00-\u9fff\d])")
@@ -59,33 +55,37 @@ def clean_title(text: str) -> str:
 
 
 def find_title(doc: Document) -> str | None:
+    """The report's title among the format's title and the first paragraphs (rules:
+    :mod:`extract.titles`): the first naming a report with its year, else a title broken
+    over two lines (…2022年政府信息 / 公开年度报告), else the first naming a report at all,
+    else the format's title or the first paragraph."""
     candidates = []
     if doc.title:
         candidates.append(doc.title)
     candidates += [b.text for b in list(doc.paragraphs())[:8]]
-    for text in candidates:
-        t = clean_title(text)
-        if len(t) <= 90 and _REPORT_WORDS.search(t):
+    cleaned = [t for t in (clean_title(c) for c in candidates) if len(t) <= 90]
+    for t in cleaned:
+        if titles.parse_report_title(t):
+            return t
+    for a, b in zip(cleaned, cleaned[1:]):
+        joined = a + b
+        if not titles.names_report(a) and not titles.names_report(b) and titles.parse_report_title(joined):
+            return joined
+    for t in cleaned:
+        if titles.names_report(t):
             return t
     first = next(doc.paragraphs(), None)
     return clean_title(doc.title or (first.text if first else "")) or None
 
 
 def looks_like_report_title(title: str | None) -> bool:
-    if not title:
-        return False
-    t = normalize(title)
-    return bool(_REPORT_WORDS.search(t)) and not _NOT_REPORT_TITLE.search(t)
+    return titles.looks_like_report_title(title)
 
 
 def find_year(title: str | None, doc: Document, published: str | None) -> int | None:
-    if title:
-        m = _YEAR.search(title)
-        if m:
-            return int(m.group(1))
-        m = _CN_YEAR.search(title)
-        if m and chinese_year(m.group(1)):
-            return chinese_year(m.group(1))
+    year = titles.report_year(title)
+    if year:
+        return year
     m = _PERIOD.search(doc.full_text()[:20000])
     if m:
         return int(m.group(1))
@@ -96,17 +96,7 @@ def find_year(title: str | None, doc: Document, published: str | None) -> int | 
 
 def find_agency(title: str | None) -> str | None:
     """The body named in the title: what stands before the year (or after it)."""
-    if not title:
-        return None
-    t = re.sub(r"^关于", "", title)
-    m = _YEAR.search(t) or _CN_YEAR.search(t)
-    before = t[: m.start()] if m else t
-    after = t[m.end():] if m else ""
-    for cand in (before, _REPORT_WORDS.split(after)[0] if after else ""):
-        cand = re.sub(r"(关于|的)$", "", cand.strip(" 　:：-—"))
-        if len(cand) >= 2 and not _REPORT_WORDS.fullmatch(cand):
-            return cand
-    return None
+    return titles.agency_of(title)
 
 
 def _units_in(text: str) -> list[Unit]:

@@ -19,24 +19,19 @@ import os
 import sqlite3
 import sys
 import time
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import unquote, urlsplit
 
 from tqdm import tqdm
 
 from .errors import ExtractError, NotAReport
 from .store import Archive, StoreError, raw_path
+from .urls import filename_of
 
 DEFAULT_ARCHIVE_DIR = "data/raw"  # the crawler's ARCHIVE_DIR (crawler/settings.py)
 
 # The tables copied as they are (provenance); their columns are read from the old db.
 KEPT_TABLES = ("portals", "crawls", "documents", "fetch_log")
-
-
-def _filename(url: str | None) -> str | None:
-    """The file name part of a URL (a hint for the format sniffer), as the crawler passes it."""
-    return (unquote(PurePosixPath(urlsplit(url).path).name) or None) if url else None
 
 
 def _copy_kept(new: Archive, old_path: str) -> None:
@@ -118,7 +113,7 @@ def rebuild(
                 continue
             url = w["report_url"] or w["doc_url"]
             try:
-                record = extractor(path.read_bytes(), filename=_filename(url), url=url,
+                record = extractor(path.read_bytes(), filename=filename_of(url) or None, url=url,
                                    region_code=w["portal_code"])
                 new.store_report(record, document_sha256=sha, url=url, portal_code=w["portal_code"],
                                  level=w["level"], report_id=w["report_id"])

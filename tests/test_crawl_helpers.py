@@ -3,6 +3,7 @@ saved pages (tests/files/pages/), no network, no reactor."""
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse, XmlResponse
 
 from crawler import cms, registry
+from crawler.cms import generic
 from crawler.middlewares import fix_encoding, host_allowed, is_waf_challenge, retry_after_seconds
 from crawler.spiders.reports import ReportsSpider, attachment_links, main_text
 
@@ -108,6 +110,103 @@ def test_ymd_column_next_page_links():
     assert listing.family == "ymd"
     assert {p.url for p in listing.pages} == {"https://www.wancheng.gov.cn/zfxxgk/nb/index_1.html",
                                               "https://www.wancheng.gov.cn/zfxxgk/nb/index_9.html"}
+
+
+def test_channels_pages_from_the_count():
+    """Pingdingshan: the pager turns pages by script; pages come from 当前第1/5页."""
+    url = "https://www.baofeng.gov.cn/channels/32564.html"
+    r = html("channels_list.html", url)
+    assert generic.pages(r) == []  # nothing to follow: 首页/下一页/尾页 are javascript: links
+    listing = cms.analyze(r)
+    assert listing.family == "channels"
+    assert [p.url for p in listing.pages] == [f"https://www.baofeng.gov.cn/channels/32564_{k}.html" for k in range(2, 6)]
+    assert "宝丰县交通运输局2023年政府信息公开工作年度报告" in {l.text for l in listing.links}  # the full @title
+    # from page 3: every other page, page 1 included
+    r3 = HtmlResponse(url="https://www.baofeng.gov.cn/channels/32564_3.html",
+                      body=r.body.replace("当前第1/5页".encode(), "当前第3/5页".encode()))
+    assert [p.url.rsplit("/", 1)[1] for p in cms.analyze(r3).pages] == \
+           ["32564.html", "32564_2.html", "32564_4.html", "32564_5.html"]
+
+
+def test_channels_listing_in_the_spider(spider):
+    r = html("channels_list.html", "https://www.baofeng.gov.cn/channels/32564.html")
+    _, reqs = _split(list(spider.parse_listing(r)))
+    assert sorted(q.url for q in reqs if q.meta["kind"] == "article") == [
+        "https://www.baofeng.gov.cn/contents/32564/562998.html", "https://www.baofeng.gov.cn/contents/32564/563215.html"]
+    assert {q.url for q in reqs if q.meta["kind"] == "listing"} >= \
+           {f"https://www.baofeng.gov.cn/channels/32564_{k}.html" for k in range(2, 6)}
+
+
+YANLING_LIST = "/govxxgk/114110240057660135/category/032/032005/govlist.html"
+
+
+def test_govxxgk_shell_loads_its_specialurl():
+    """Xuchang: the category shell's script loads ``specialurl``; the crawler fetches it."""
+    shell = ("http://www.yanling.gov.cn/govxxgk/114110240057660135/openSubPage.html?specialurl="
+             f"{YANLING_LIST}&righttitle=%E6%94%BF%E5%BA%9C%E4%BF%A1%E6%81%AF%E5%85%AC%E5%BC%80%E5%B9%B4%E6%8A%A5")
+    r = html("govxxgk_shell.html", shell)
+    assert not [p for p in generic.pages(r) if "govlist" in p.url]  # an empty iframe, no link to the list
+    listing = cms.analyze(r)
+    assert listing.family == "govxxgk"
+    assert [p.url for p in listing.pages] == ["http://www.yanling.gov.cn" + YANLING_LIST]
+    # 禹州 writes the specialurl as a full URL
+    yz = ("http://www.yuzhou.gov.cn/govxxgk/114110820057705430/openSubPage.html?specialurl="
+          "http://www.yuzhou.gov.cn/govxxgk/035002011001/govlist.html&righttitle=x")
+    assert [p.url for p in cms.analyze(html("govxxgk_shell.html", yz)).pages] == \
+           ["http://www.yuzhou.gov.cn/govxxgk/035002011001/govlist.html"]
+
+
+def test_govxxgk_list_pages_from_the_count(spider):
+    url = "http://www.yanling.gov.cn" + YANLING_LIST
+    r = html("govxxgk_govlist.html", url)
+    assert generic.pages(r) == []
+    listing = cms.analyze(r)
+    assert listing.family == "govxxgk"
+    assert [p.url for p in listing.pages] == [
+        f"{url}?deptcode=114110240057660135&categorynum=032005&pageIndex={k}" for k in (2, 3)]
+    # a page reached with its query keeps it (no script template): pageIndex replaced
+    body = re.sub(rb"<script>.*?</script>", b"", r.body, flags=re.S).replace("第1/3页".encode(), "第2/3页".encode())
+    r2 = HtmlResponse(url=url + "?deptcode=1&categorynum=2&pageIndex=2", body=body)
+    assert [p.url for p in cms.analyze(r2).pages] == [url + "?deptcode=1&categorynum=2&pageIndex=3"]
+    _, reqs = _split(list(spider.parse_listing(r)))
+    assert sorted(q.url.rsplit("/", 2)[1] for q in reqs if q.meta["kind"] == "article") == ["2024-01-16", "2024-01-18"]
+
+
+def test_smx_filename_suffix_pages_by_the_generic_rules():
+    """Sanmenxia: ``zhengfuxinxi-N.html`` pager links are plain links: the generic rules follow them."""
+    url = "https://www.lingbao.gov.cn/16030/0000/zhengfuxinxi-1.html"
+    listing = cms.analyze(html("smx_list.html", url))
+    assert listing.family == "generic"
+    # 下一页, 尾页 (and the nav's link to this very page, which the dupe filter drops)
+    assert {p.url for p in listing.pages} == {f"https://www.lingbao.gov.cn/16030/0000/zhengfuxinxi-{k}.html"
+                                              for k in (1, 2, 4)}
+    # the list text is in a span inside the link
+    assert "灵宝市教育局2023年政府信息公开工作年度报告" in {l.text for l in listing.links}
+
+
+def test_webinfo_column_by_the_generic_rules(spider):
+    """Nanyang/Xinyang ``webinfo``: ``index_N.htm`` pages; articles ``webinfo/YYYY/MM/<16 digits>.htm``;
+    the 月报 column and a 月报 filed in the 年报 column are not followed."""
+    url = "http://www.dengzhou.gov.cn/zl/zfxxgk/zfxxgknb/"
+    r = html("webinfo_list.htm", url)
+    listing = cms.analyze(r)
+    assert listing.family == "generic"
+    assert {p.url for p in listing.pages} >= {url + "index_2.htm", url + "index_3.htm"}
+    _, reqs = _split(list(spider.parse_listing(r)))
+    assert [q.url for q in reqs if q.meta["kind"] == "article"] == [url + "webinfo/2024/01/1695967376343260.htm"]
+    assert "http://www.dengzhou.gov.cn/zl/zfxxgk/zfxxgkyb/" not in {q.url for q in reqs}
+
+
+def test_legacy_asp_list_by_the_generic_rules(spider):
+    """An ASP list in GB2312: ``list.asp?class=1420&page=N``; other columns' links are not pages."""
+    url = "http://www.taiqian.gov.cn/xxgk/list.asp?class=1420"
+    r = html("legacy_list_asp.html", url)
+    listing = cms.analyze(r)
+    assert listing.family == "generic"
+    assert {p.url for p in listing.pages} == {url + "&page=2", url + "&page=3"}
+    _, reqs = _split(list(spider.parse_listing(r)))
+    assert sorted(q.url for q in reqs if q.meta["kind"] == "article") == [
+        "http://www.taiqian.gov.cn/xxgk/show.asp?id=3312", "http://www.taiqian.gov.cn/xxgk/show.asp?id=3315"]
 
 
 # -- spider callbacks --------------------------------------------------------------------------------

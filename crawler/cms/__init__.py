@@ -6,10 +6,16 @@ which links it lists.  The families (../shared/henan/url-patterns.md, cms-shapes
 * :mod:`.sitesources` — ``/sitesources/<site>/page_pc/…/list1.html`` (+ ``script.json``)
 * :mod:`.kaifeng` — Kaifeng ``/<site>/c01011/pc/list.html`` → ``list_2.html`` …
 * :mod:`.jeecms` — Zhengzhou ``public.<domain>/D41X/`` query-paged lists (``.page-tile``)
+* :mod:`.channels` — Pingdingshan ``/channels/<id>.html`` → ``<id>_2.html`` … from ``当前第1/N页``
+* :mod:`.govxxgk` — Xuchang ``govxxgk/<org>/openSubPage.html?specialurl=…govlist.html`` frame
+  shells, then ``govlist.html?…&pageIndex=N`` from the pager's count
 * :mod:`.ymd` — the Henan ``/YYYY/MM-DD/<id>.html`` platform (column found by navigation)
-* :mod:`.generic` — last: 下一页 links, ``index_N`` / ``listN`` / ``-N`` / ``page=N`` links
+* :mod:`.generic` — last: 下一页 links, ``index_N`` / ``listN`` / ``-N`` / ``page=N`` links.
+  Alone it serves the families whose pagers are plain links: Sanmenxia ``smx``
+  (``/<col>/0000/zhengfuxinxi-N.html``), ``webinfo`` columns (``index_N.htm``, articles
+  ``webinfo/YYYY/MM/<16 digits>.htm``) and ``legacy`` ASP lists (``list.asp?class=…&page=N``).
 
-A helper never decides what is a report: that is :mod:`crawler.titles`.
+A helper never decides what is a report: that is :mod:`crawler.titles` (= :mod:`extract.titles`).
 """
 from __future__ import annotations
 
@@ -44,9 +50,9 @@ class Listing:
 
 
 def _helpers() -> list[ModuleType]:
-    from . import hanweb, jeecms, kaifeng, sitesources, trs, ymd
+    from . import channels, govxxgk, hanweb, jeecms, kaifeng, sitesources, trs, ymd
 
-    return [hanweb, trs, sitesources, kaifeng, jeecms, ymd]
+    return [hanweb, trs, sitesources, kaifeng, jeecms, channels, govxxgk, ymd]
 
 
 def family_of(response: Response) -> str:

@@ -157,7 +157,7 @@ class ReportsSpider(scrapy.Spider):
         req = failure.request
         if failure.check(Skipped):
             return
-        reason = "forbidden by robots.txt" if "robots" in str(failure.value).lower() else \
+        reason = "forbidden by robots.txt" if str(failure.value).startswith("Forbidden by robots.txt") else \
             f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
         yield Fetched(url=req.url, portal_code=req.meta.get("portal", ""), kind=req.meta.get("kind", ""),
                       fetched_at=now_iso(), referrer=req.meta.get("referrer"), error=reason,

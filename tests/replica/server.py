@@ -114,7 +114,7 @@ class ReplicaServer:
         rep = self.replica
         full = path + (f"?{query}" if query else "")
         if path == "/robots.txt":
-            return Resource(ROBOTS.encode(), "text/plain; charset=utf-8")
+            return Resource((rep.robots or ROBOTS).encode(), "text/plain; charset=utf-8")
         if path == "/_replica/truth.json":
             return Resource(json.dumps(self.truth(), ensure_ascii=False).encode(), "application/json")
         if path == "/_replica/portals.csv":
@@ -209,6 +209,9 @@ class ReplicaServer:
             if status == 304 and k == "Content-Type":
                 continue
             h.send_header(k, v)
+        if res.size and status == 200:  # a huge body: ``body`` repeated, streamed
+            self._stream(h, res, method)
+            return
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         if method == "HEAD":
@@ -220,6 +223,28 @@ class ReplicaServer:
             h.close_connection = True
             return
         h.wfile.write(body)
+
+    @staticmethod
+    def _stream(h: BaseHTTPRequestHandler, res: Resource, method: str) -> None:
+        """``res.body`` repeated up to ``res.size`` bytes, without holding them in memory; with
+        a Content-Length, or (``length=False``) delimited by closing the connection.  Stops
+        when the client hangs up."""
+        if res.length:
+            h.send_header("Content-Length", str(res.size))
+        else:
+            h.send_header("Connection", "close")
+            h.close_connection = True
+        h.end_headers()
+        if method == "HEAD":
+            return
+        sent = 0
+        try:
+            while sent < res.size:
+                chunk = res.body[: res.size - sent]
+                h.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:  # the client cancelled the download
+            h.close_connection = True
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual use

@@ -1,7 +1,8 @@
 """The offline replica of Henan portals: pages, behaviours and ground truth.
 
-:func:`build_replica` makes seven portals, one per family of
-../shared/henan/url-patterns.md, all on one server distinguished by path prefix:
+:func:`build_replica` makes twelve portals, one per family of
+../shared/henan/url-patterns.md (and the registry's ``cms`` keys), all on one server
+distinguished by path prefix:
 
 ========== ====== ============ ===========================================================
 prefix     code   family       what it exercises
@@ -22,6 +23,18 @@ prefix     code   family       what it exercises
                                部门年报, sample 002, a DOC pointer page
 /mengjin/  410308 hanweb       nav → ``/col/colN/index.html``, records by POST to
                                ``dataproxy.jsp`` (perpage 2, 3 pages per call), sample 001
+/baofeng/  410421 channels     nav → 政务公开 hub → ``/channels/32564.html``; page 2
+                               ``32564_2.html`` known only from 当前第1/2页 (script pager)
+/lingbao/  411282 smx          nav → ``/16030/0000/zhengfuxinxi-1.html`` → ``-2.html``
+                               (下一页/尾页 links), articles ``/16030/YYYY/M/<id>.html``
+/dengzhou/ 411381 webinfo      known column ``/zl/zfxxgk/zfxxgknb/`` → ``index_2.htm``,
+                               articles ``webinfo/YYYY/MM/<16 digits>.htm``, a 月报 column
+                               and a 月报 in the list (not followed)
+/yanling/  411024 govxxgk      home → ``openSubPage.html?specialurl=…govlist.html`` frame
+                               shell → ``govlist.html`` → ``?…&pageIndex=2`` (script
+                               pager, 第1/2页), a DOCX pointer page
+/taiqian/  410927 legacy       GB2312 ASP: nav → ``list.asp?class=1420`` →
+                               ``&page=2`` (and ``&page=1``), articles ``show.asp?id=N``
 /luoyang/  410300 waf          every URL answers 412 with a 瑞数 ``$_ts`` challenge
 ========== ====== ============ ===========================================================
 
@@ -68,6 +81,8 @@ class Resource:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     template: bool = False  # body contains @@ORIGIN@@ / @@PORT@@, filled at serve time
+    size: int = 0  # > 0: a huge body of ``body`` repeated to this many bytes, streamed
+    length: bool = True  # with ``size``: False sends no Content-Length (the body ends at close)
 
 
 @dataclass
@@ -103,6 +118,7 @@ class Replica:
     non_reports: list[str] = field(default_factory=list)  # article paths that are not reports
     article_paths: set[str] = field(default_factory=set)  # every report article/attachment path
     listing_paths: set[str] = field(default_factory=set)
+    robots: str | None = None  # this replica's robots.txt (default: ROBOTS)
 
     def add(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8", **kw) -> None:
         if isinstance(body, str):
@@ -116,7 +132,11 @@ class Replica:
         for p in self.portals:
             row = dict(p)
             for k in ("homepage", "annual_report_url"):
-                row[k] = origin + row[k] if row.get(k) else ""
+                v = row.get(k) or ""
+                if "://" in v:  # a full URL (another host): only the port is filled in
+                    row[k] = v.replace("@@PORT@@", origin.rsplit(":", 1)[-1])
+                else:
+                    row[k] = origin + v if v else ""
             lines.append(",".join(str(row.get(c, "")) for c in cols))
         return "\n".join(lines) + "\n"
 
@@ -522,6 +542,261 @@ def _mengjin(rep: Replica, used: set) -> None:
     rep.listing_paths.add(proxy)
 
 
+def _pages(entries: list, per: int) -> list[list]:
+    """``entries`` cut into list pages of ``per`` (at least one page)."""
+    return [entries[i:i + per] for i in range(0, len(entries), per)] or [[]]
+
+
+def _baofeng(rep: Replica, used: set) -> None:
+    """Pingdingshan ``channels`` (宝丰县): nav → 政务公开 hub → ``/channels/32564.html``; pages
+    ``32564_2.html`` … whose pager prints 当前第k/N页 and turns pages by script only."""
+    code, pre = "410421", "/baofeng/"
+    b = _Builder(rep, code, "channels")
+    rep.portals.append(dict(code=code, name="宝丰县", level="county", parent_code="410400",
+                            homepage=pre, annual_report_url="", cms="channels"))
+    nav = (f'<div class="nav"><a href="{pre}">首页</a> <a href="{pre}channels/32498.html">新闻中心</a> '
+           f'<a href="{pre}channels/32500.html">政务公开</a> <a href="{pre}channels/32502.html">办事服务</a></div>')
+    rep.add(pre, page("宝丰县人民政府", "<p>欢迎访问宝丰县人民政府门户网站</p>", nav=nav))
+    rep.add(f"{pre}channels/32500.html", page("政务公开", (
+        f'<div class="public-left"><ul><li><a href="{pre}channels/32563.html">政府信息公开指南</a></li>'
+        f'<li><a href="{pre}channels/32564.html">政府信息公开年报</a></li>'
+        f'<li><a href="{pre}channels/32565.html">政府信息公开制度</a></li></ul></div>'), nav=nav))
+    ids = iter(range(563215, 563400, 13))
+    entries = []
+    for seed, year in ((71, 2023), (72, 2022)):
+        r = _synth(seed, year, code, used)
+        path = f"{pre}contents/32564/{next(ids)}.html"
+        t = b.report(r, path, html_options={"container": "zoom"})
+        entries.append((path, r["title"], t))
+        if year == 2022:
+            note = "宝丰县2022年政府信息公开工作年度报告解读"
+            npath = f"{pre}contents/32564/{next(ids)}.html"
+            b.notice(note, npath)
+            entries.append((npath, note, None))
+    chunks = _pages(entries, 2)
+    n = len(chunks)
+    for k, chunk in enumerate(chunks, start=1):
+        path = f"{pre}channels/32564.html" if k == 1 else f"{pre}channels/32564_{k}.html"
+        for _, _, t in chunk:
+            if t:
+                t.listed_on.append(path)
+        pager = (f'<span class="public-page-nav clear-float"><span class="total">当前第{k}/{n}页</span> '
+                 '<a href="javascript:;" onclick="goPage(1)">首页</a> '
+                 f'<a href="javascript:;" onclick="goPage({max(k - 1, 1)})">上一页</a> '
+                 f'<a href="javascript:;" onclick="goPage({min(k + 1, n)})">下一页</a> '
+                 f'<a href="javascript:;" onclick="goPage({n})">尾页</a></span>'
+                 '<script>function goPage(p){location.href = "32564" + (p > 1 ? "_" + p : "") + ".html";}</script>')
+        rep.add(path, page("政府信息公开年报", '<div class="public-list1"><ul><li>标题 日期</li>'
+                           + "".join(li(u, tt) for u, tt, _ in chunk) + "</ul></div>" + pager, nav=nav))
+        rep.listing_paths.add(path)
+
+
+def _lingbao(rep: Replica, used: set) -> None:
+    """Sanmenxia ``smx`` (灵宝市): nav → ``/16030/0000/zhengfuxinxi-1.html``, pages
+    ``zhengfuxinxi-N.html`` (page number as a filename suffix) with 首页/上一页/下一页/尾页
+    links; articles ``/16030/YYYY/M/<id>.html``."""
+    code, pre = "411282", "/lingbao/"
+    b = _Builder(rep, code, "smx")
+    rep.portals.append(dict(code=code, name="灵宝市", level="county", parent_code="411200",
+                            homepage=pre, annual_report_url="", cms="smx"))
+    col = f"{pre}16030/0000/"
+    nav = (f'<ul class="nav"><li><a href="{pre}">首页</a></li><li><a href="{pre}16016/0000/zhengfuxinxi-1.html">政策文件</a>'
+           f'</li><li><a href="{col}zhengfuxinxi-1.html">政府信息公开年报</a></li>'
+           f'<li><a href="{pre}16029/0000/zhengfuxinxi-1.html">政府信息公开指南</a></li></ul>')
+    rep.add(pre, page("灵宝市人民政府", "<p>灵宝市人民政府门户网站</p>", nav=nav))
+    ids = iter(range(2270962, 2271200, 17))
+    entries = []
+    for seed, year in ((81, 2023), (82, 2021)):
+        r = _synth(seed, year, code, used)
+        pub = r["published"]
+        path = f"{pre}16030/{pub[:4]}/{int(pub[5:7])}/{next(ids)}.html"
+        t = b.report(r, path)
+        entries.append((path, r["title"], t))
+    note = "关于做好2023年政府信息公开工作年度报告编制发布工作的通知"
+    npath = f"{pre}16030/2023/12/{next(ids)}.html"
+    b.notice(note, npath)
+    entries.insert(1, (npath, note, None))
+    chunks = _pages(entries, 2)
+    n = len(chunks)
+    for k, chunk in enumerate(chunks, start=1):
+        path = f"{col}zhengfuxinxi-{k}.html"
+        for _, _, t in chunk:
+            if t:
+                t.listed_on.append(path)
+        links = [f"共{n}页"]
+        if k > 1:
+            links += ['<a href="zhengfuxinxi-1.html">首页</a>', f'<a href="zhengfuxinxi-{k - 1}.html">上一页</a>']
+        if k < n:
+            links += [f'<a href="zhengfuxinxi-{k + 1}.html">下一页</a>', f'<a href="zhengfuxinxi-{n}.html">尾页</a>']
+        rep.add(path, page("政府信息公开年报", '<div class="article-list"><ul>' + "".join(li(u, tt) for u, tt, _ in chunk)
+                           + f'</ul></div><div class="pages">{" ".join(links)}</div>', nav=nav))
+        rep.listing_paths.add(path)
+
+
+def _webinfo_path(col: str, published: str, serial: int) -> str:
+    """``webinfo/YYYY/MM/<16 digits>.htm``: epoch milliseconds of the publish day + 3 digits."""
+    import datetime as _dt
+
+    ms = int(_dt.datetime.fromisoformat(published + "T09:30:00+08:00").timestamp() * 1000) + serial * 7919
+    return f"{col}webinfo/{published[:4]}/{published[5:7]}/{ms}{serial % 1000:03d}.htm"
+
+
+def _dengzhou(rep: Replica, used: set) -> None:
+    """Nanyang ``webinfo`` (邓州市, the 张楼乡 sub-site column ``/zl/zfxxgk/zfxxgknb/``, known):
+    pages ``index_N.htm``; articles ``webinfo/YYYY/MM/<16 digits>.htm``; the sub-site nav
+    (信息公开指南 · 信息公开年报 · 信息公开月报) and a 月报 filed in the 年报 column."""
+    code, pre = "411381", "/dengzhou/"
+    b = _Builder(rep, code, "webinfo")
+    col = f"{pre}zl/zfxxgk/zfxxgknb/"
+    rep.portals.append(dict(code=code, name="邓州市", level="county", parent_code="411300",
+                            homepage=pre, annual_report_url=col, cms="webinfo"))
+    monthly = f"{pre}zl/zfxxgk/zfxxgkyb/"
+    rep.add(monthly, page("信息公开月报", "<p>月报</p>"))
+    rep.non_reports.append(monthly)  # the 月报 column is not a report column
+    subnav = ('<div class="subnav"><a href="../zfxxgkzn/">信息公开指南</a> <a href="./">信息公开年报</a> '
+              '<a href="../zfxxgkyb/">信息公开月报</a></div>')
+    rec = synth.make_record(91, year=2023, agency="邓州市张楼乡人民政府", region_code=code)
+    used.add((rec["agency"], rec["year"]))
+    records = [rec, _synth(92, 2022, code, used)]
+    entries = []
+    for i, r in enumerate(records):
+        path = _webinfo_path(col, r["published"], 260 + i)
+        t = b.report(r, path)
+        entries.append((path, r["title"], t))
+    note = "邓州市张楼乡2023年12月政府信息公开月报"
+    npath = _webinfo_path(col, "2024-01-05", 270)
+    b.notice(note, npath)
+    entries.insert(1, (npath, note, None))
+    chunks = _pages(entries, 2)
+    n = len(chunks)
+    for k, chunk in enumerate(chunks, start=1):
+        path = col if k == 1 else f"{col}index_{k}.htm"
+        for _, _, t in chunk:
+            if t:
+                t.listed_on.append(path)
+        pager = " ".join(f'<a href="{"./" if j == 1 else f"index_{j}.htm"}">{j}</a>' for j in range(1, n + 1))
+        if k < n:
+            pager += f' <a href="index_{k + 1}.htm">下一页</a>'
+        rep.add(path, page("信息公开年报", subnav + '<ul class="list">' + "".join(li(u, tt) for u, tt, _ in chunk)
+                           + f'</ul><div class="page">{pager}</div>'), "text/html; charset=utf-8")
+        rep.listing_paths.add(path)
+
+
+def _yanling(rep: Replica, used: set) -> None:
+    """Xuchang ``govxxgk`` (鄢陵县): the homepage's category link to the frame shell
+    ``openSubPage.html?specialurl=…/govlist.html&righttitle=…`` (the list is loaded by
+    script); ``govlist.html`` then ``?deptcode=…&categorynum=…&pageIndex=N`` from the pager's
+    count (第k/N页, pages turned by script); a DOCX attachment; a 图解 in the list."""
+    code, pre = "411024", "/yanling/"
+    org = "114110240057660135"
+    b = _Builder(rep, code, "govxxgk")
+    rep.portals.append(dict(code=code, name="鄢陵县", level="county", parent_code="411000",
+                            homepage=pre, annual_report_url="", cms="govxxgk"))
+    gk = f"{pre}govxxgk/{org}/"
+    nav = f'<div class="nav"><a href="{pre}">首页</a> <a href="{gk}index.html">政府信息公开</a></div>'
+    cat = "032005"
+    listing = f"{gk}category/032/{cat}/govlist.html"
+    right = "%E6%94%BF%E5%BA%9C%E4%BF%A1%E6%81%AF%E5%85%AC%E5%BC%80%E5%B9%B4%E6%8A%A5"  # 政府信息公开年报
+    shell = f"{gk}openSubPage.html?specialurl={listing}&righttitle={right}"
+    # the homepage's 政务公开 block links the platform's categories (each a frame shell)
+    rep.add(pre, page("鄢陵县人民政府", (
+        '<p>鄢陵县人民政府门户网站</p><div class="zwgk-block"><ul>'
+        f'<li><a href="{gk}openSubPage.html?specialurl={gk}category/032/032002/032002004/govlist.html'
+        '&amp;righttitle=%E6%B3%95%E8%A7%84%E6%96%87%E4%BB%B6">法规文件</a></li>'
+        f'<li><a href="{shell.replace("&", "&amp;")}">政府信息公开年报</a></li>'
+        f'<li><a href="{gk}openSubPage.html?specialurl={gk}category/031/govlist.html'
+        '&amp;righttitle=%E6%8C%87%E5%8D%97">政府信息公开指南</a></li></ul></div>'), nav=nav))
+    rep.add(shell, page("鄢陵县人民政府信息公开", (
+        '<div class="ewb-right"><div class="ewb-right-hd" id="righttitle"></div>'
+        '<iframe id="rightframe" name="rightframe" src="" frameborder="0" scrolling="no" width="100%" height="800">'
+        "</iframe></div><script>function getQueryString(name){var r = window.location.search.substr(1)"
+        '.match(new RegExp("(^|&)" + name + "=([^&]*)(&|$)")); return r ? decodeURIComponent(r[2]) : null;}'
+        'document.getElementById("rightframe").src = getQueryString("specialurl");'
+        'document.getElementById("righttitle").innerText = getQueryString("righttitle");</script>'), nav=nav))
+    rep.listing_paths.add(shell)
+    uuids = iter(hashlib.md5(f"yanling{i}".encode()).hexdigest() for i in range(50))
+
+    def article(published: str) -> str:
+        u = next(uuids)
+        return f"{gk}{published}/{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}.html"
+
+    entries = []
+    for seed, year, fmt in ((102, 2022, "docx"), (101, 2023, "html")):
+        r = _synth(seed, year, code, used)
+        path = article(r["published"])
+        if fmt == "docx":
+            t = b.report(r, path, fmt="docx", file_path=f"{pre}attach/0/{r['published'].replace('-', '')}091236.docx",
+                         container="content")
+        else:
+            t = b.report(r, path, html_options={"container": "zoom"})
+        entries.append((path, r["title"], t))
+    note = "图解：鄢陵县2022年政府信息公开工作年度报告"
+    npath = article("2023-01-30")
+    b.notice(note, npath)
+    entries.insert(1, (npath, note, None))
+    chunks = _pages(entries, 2)
+    n, total = len(chunks), len(entries)
+    for k, chunk in enumerate(chunks, start=1):
+        path = listing if k == 1 else f"{listing}?deptcode={org}&categorynum={cat}&pageIndex={k}"
+        for _, _, t in chunk:
+            if t:
+                t.listed_on.append(path)
+        items = "".join(f'<li class="ewb-list-node"><a href="{esc(u)}" title="{esc(tt)}" target="_blank">{esc(tt)}</a>'
+                        f'<span class="ewb-list-date">{u.split("/")[-2]}</span></li>' for u, tt, _ in chunk)
+        pager = (f'<div class="ewb-page"><span class="ewb-page-total">共{total}条 第{k}/{n}页</span> '
+                 f'<a href="javascript:void(0)" onclick="ShowNewPage({min(k + 1, n)})">下一页</a></div>'
+                 '<script>function ShowNewPage(i){location.href = "govlist.html?deptcode=' + org
+                 + f'&categorynum={cat}&pageIndex=" + i;}}</script>')
+        rep.add(path, page("政府信息公开年报", f'<ul id="govinfolist" class="ewb-list">{items}</ul>{pager}'))
+        rep.listing_paths.add(path)
+
+
+def _taiqian(rep: Replica, used: set) -> None:
+    """A ``legacy`` ASP site (台前县), GB2312: nav → ``list.asp?class=1420``,
+    pages ``list.asp?class=1420&page=N`` (首页/上一页/下一页/尾页 links; page 1 also as
+    ``&page=1``), articles ``show.asp?id=N``."""
+    code, pre = "410927", "/taiqian/"
+    b = _Builder(rep, code, "legacy")
+    rep.portals.append(dict(code=code, name="台前县", level="county", parent_code="410900",
+                            homepage=pre, annual_report_url="", cms="legacy"))
+    enc, ct = "gbk", "text/html; charset=gb2312"
+    nav = (f'<table class="nav"><tr><td><a href="{pre}index.asp">网站首页</a></td>'
+           f'<td><a href="{pre}xxgk/list.asp?class=1413">规范性文件</a></td>'
+           f'<td><a href="{pre}xxgk/list.asp?class=1419">政府信息公开指南</a></td>'
+           f'<td><a href="{pre}xxgk/list.asp?class=1420">政府信息公开年报</a></td></tr></table>')
+    rep.add(pre, page("台前县人民政府", "<p>台前县人民政府欢迎您</p>", charset="gb2312", nav=nav).encode(enc), ct)
+    ids = iter(range(3312, 3400, 3))
+    entries = []
+    for seed, year in ((111, 2023), (112, 2022)):
+        r = _synth(seed, year, code, used)
+        path = f"{pre}xxgk/show.asp?id={next(ids)}"
+        t = b.report(r, path, html_options={"encoding": enc, "declared": "gb2312"})
+        entries.append((path, r["title"], t))
+    note = "台前县2022年政府信息公开工作年度报告解读"
+    npath = f"{pre}xxgk/show.asp?id={next(ids)}"
+    b.notice(note, npath)
+    entries.insert(1, (npath, note, None))
+    chunks = _pages(entries, 2)
+    n = len(chunks)
+    col = f"{pre}xxgk/list.asp?class=1420"
+    for k, chunk in enumerate(chunks, start=1):
+        for _, _, t in chunk:
+            if t:
+                t.listed_on.append(col if k == 1 else f"{col}&page={k}")
+        links = [f"共{n}页 第{k}页"]
+        links += (['<a href="list.asp?class=1420&amp;page=1">首页</a>',
+                   f'<a href="list.asp?class=1420&amp;page={k - 1}">上一页</a>'] if k > 1 else ["首页", "上一页"])
+        links += ([f'<a href="list.asp?class=1420&amp;page={k + 1}">下一页</a>',
+                   f'<a href="list.asp?class=1420&amp;page={n}">尾页</a>'] if k < n else ["下一页", "尾页"])
+        rows = "".join(f'<tr><td><a href="{esc(u.rsplit("/", 1)[1])}" title="{esc(tt)}">{esc(tt)}</a></td>'
+                       "<td>2024-01-20</td></tr>" for u, tt, _ in chunk)
+        body = page("政府信息公开年报", f'<table class="list">{rows}</table><div class="page">{" ".join(links)}</div>',
+                    charset="gb2312", nav=nav).encode(enc)
+        for path in ([col, f"{col}&page=1"] if k == 1 else [f"{col}&page={k}"]):
+            rep.add(path, body, ct)
+            rep.listing_paths.add(path)
+
+
 def _luoyang_waf(rep: Replica) -> None:
     rep.portals.append(dict(code="410300", name="洛阳市", level="city", parent_code="410000",
                             homepage="/luoyang/", annual_report_url="", cms="ymd"))
@@ -530,7 +805,7 @@ def _luoyang_waf(rep: Replica) -> None:
 
 
 def build_replica() -> Replica:
-    """The seven-portal replica used by the tests and ``make archive``."""
+    """The twelve-portal replica used by the tests and ``make archive``."""
     rep = Replica()
     used: set = set()
     _luolong(rep, used)
@@ -539,6 +814,11 @@ def build_replica() -> Replica:
     _longting(rep, used)
     _shanyang(rep, used)
     _mengjin(rep, used)
+    _baofeng(rep, used)
+    _lingbao(rep, used)
+    _dengzhou(rep, used)
+    _yanling(rep, used)
+    _taiqian(rep, used)
     _luoyang_waf(rep)
     return rep
 
@@ -586,4 +866,89 @@ def build_bench_replica(n_portals: int = 50, per_portal: int = 40, *, per_page: 
             rep.add(path, page("政府信息公开年报", '<ul class="newsList">' + "".join(li(u2, tt) for u2, tt, _ in chunk)
                              + f'</ul><div class="page">{pager}</div><script>createPageHTML({n}, {k}, "index", "html");</script>'))
             rep.listing_paths.add(path)
+    return rep
+
+
+# -- the confinement replica (tests/test_confinement.py) -----------------------------------------
+
+CONFINE_CODE = "410305"  # 涧西区: a registry code the main replica does not use
+CONFINE_CRAWL_DELAY = 0.3  # seconds, in this replica's robots.txt
+CONFINE_NEIGHBOUR = "410304"  # 瀍河回族区: registered on 127.0.0.2, where nothing answers
+CONFINE_PRIVATE_LINK = "http://127.0.0.2:@@PORT@@/upload/2013.pdf"  # on the column of CONFINE_CODE
+HUGE = 200 * 1024 * 1024  # bytes: twice the crawler's DOWNLOAD_MAXSIZE
+_CHUNK = b"%PDF-1.4\n" + b"%" * (1024 * 1024 - 9)
+
+
+def build_confinement_replica() -> Replica:
+    """One portal of hostile input, on its own server (its robots.txt has a Crawl-delay):
+
+    ========================================== ==============================================
+    path                                       what it is
+    ========================================== ==============================================
+    /confine/nb/index.html                     the column (the registry's annual_report_url)
+    …/2024/a1.html → …/upload/..%2F..%2F..     a pointer page whose PDF's link decodes to
+    %2Fetc%2Fnianbao-passwd.pdf                ``../../../etc/nianbao-passwd.pdf``
+    …/2024/b1.html → /confine/upload/          a pointer page whose PDF (``%2e%2e%2f`` in the
+    %2e%2e%2f%2e%2e%2fnianbao-evil.pdf         name) is served as text/html
+    …/2024/r3.html                             an HTML report served as application/octet-stream
+    …/2024/show?id=4                           a PDF report at an article URL, as text/html
+    /confine/upload/huge.pdf                   200 MiB with its Content-Length
+    /confine/upload/endless.pdf                200 MiB without Content-Length (ends at close)
+    file:, ftp:, javascript: links             report titles on links a crawler never follows
+    http://127.0.0.2:PORT/upload/2013.pdf      a report link to another portal's private host
+    ========================================== ==============================================
+
+    A second portal is registered on 127.0.0.2 (where nothing listens): the column links a
+    report file there, which the first portal, homed on 127.0.0.1, must not fetch.
+
+    ``Replica.reports`` holds the four reports; the two huge files must end as fetch errors.
+    """
+    rep = Replica(robots=f"User-agent: *\nCrawl-delay: {CONFINE_CRAWL_DELAY}\nDisallow: /_replica/\n")
+    code, used = CONFINE_CODE, set()
+    rep.portals.append(dict(code=code, name="涧西区", level="county", parent_code="410300",
+                            homepage="/confine/", annual_report_url="/confine/nb/index.html", cms="unknown"))
+    rep.portals.append(dict(code=CONFINE_NEIGHBOUR, name="瀍河回族区", level="county", parent_code="410300",
+                            homepage="http://127.0.0.2:@@PORT@@/", annual_report_url="", cms="unknown"))
+    col, up = "/confine/nb/", "/confine/upload/"
+    rep.add("/confine/", page("洛阳市涧西区人民政府", f'<a href="{col}index.html">政府信息公开年报</a>'))
+    recs = [_synth(70 + k, 2020 + k, code, used) for k in range(4)]
+    pdf = "application/pdf"
+
+    def truth(rec: dict, path: str, fmt: str, listed: str) -> None:
+        rep.reports.append(TruthReport(code, path, rec["title"], rec["year"], rec.get("agency"), fmt, rec,
+                                       listed_on=[col + "index.html"]))
+        rep.article_paths.update({path, listed})
+
+    # 1. a PDF whose link decodes to ../../../etc/…: the raw store is content-addressed anyway
+    a_file = col + "2024/upload/..%2F..%2F..%2Fetc%2Fnianbao-passwd.pdf"
+    rep.add(col + "2024/a1.html", pointer_page(recs[0]["title"], "upload/..%2F..%2F..%2Fetc%2Fnianbao-passwd.pdf",
+                                               "附件.pdf"))
+    rep.add(a_file, rendered(recs[0], "pdf"), pdf)
+    truth(recs[0], a_file, "pdf", col + "2024/a1.html")
+    # 2. %2e%2e%2f in the name, and the PDF labelled text/html
+    b_file = up + "%2e%2e%2f%2e%2e%2fnianbao-evil.pdf"
+    rep.add(col + "2024/b1.html", pointer_page(recs[1]["title"], "../../../../../confine/upload/%2e%2e%2f%2e%2e%2fnianbao-evil.pdf",
+                                               "附件.pdf"))
+    rep.add(b_file, rendered(recs[1], "pdf"), "text/html; charset=utf-8")
+    truth(recs[1], b_file, "pdf", col + "2024/b1.html")
+    # 3. an HTML report as application/octet-stream
+    rep.add(col + "2024/r3.html", rendered(recs[2], "html"), "application/octet-stream")
+    truth(recs[2], col + "2024/r3.html", "html", col + "2024/r3.html")
+    # 4. a PDF report where an article page was expected, labelled text/html
+    rep.add(col + "2024/show?id=4", rendered(recs[3], "pdf"), "text/html; charset=utf-8")
+    truth(recs[3], col + "2024/show?id=4", "pdf", col + "2024/show?id=4")
+    # 5. two bodies larger than DOWNLOAD_MAXSIZE
+    rep.resources[up + "huge.pdf"] = Resource(_CHUNK, pdf, size=HUGE)
+    rep.resources[up + "endless.pdf"] = Resource(_CHUNK, pdf, size=HUGE, length=False)
+    items = [(col + "2024/a1.html", recs[0]["title"]), (col + "2024/b1.html", recs[1]["title"]),
+             (col + "2024/r3.html", recs[2]["title"]), (col + "2024/show?id=4", recs[3]["title"]),
+             (up + "huge.pdf", "洛阳市涧西区人民政府2018年政府信息公开工作年度报告"),
+             (up + "endless.pdf", "洛阳市涧西区人民政府2017年政府信息公开工作年度报告"),
+             ("file:///etc/passwd", "洛阳市涧西区人民政府2016年政府信息公开工作年度报告"),
+             ("ftp://127.0.0.1/pub/2015.pdf", "洛阳市涧西区人民政府2015年政府信息公开工作年度报告"),
+             ("javascript:open('2014.pdf')", "洛阳市涧西区人民政府2014年政府信息公开工作年度报告"),
+             (CONFINE_PRIVATE_LINK, "洛阳市涧西区人民政府2013年政府信息公开工作年度报告")]
+    rep.add(col + "index.html", page("政府信息公开年报", '<ul class="newsList">'
+                                     + "".join(li(u, t) for u, t in items) + "</ul>"), template=True)
+    rep.listing_paths.add(col + "index.html")
     return rep

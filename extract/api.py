@@ -16,6 +16,7 @@ from typing import Any
 from . import checks, meta, parts, tables
 from .document import Document
 from .errors import ExtractError, NotAReport, UnsupportedFormat
+from .readers.ocr import OcrDocument, confidence_check
 from .templates import TEMPLATES, template_for_year
 
 MAX_BYTES = 100 * 1024 * 1024  # a report is never this large; refuse before parsing
@@ -28,7 +29,7 @@ _HTML_HINTS = (b"<html", b"<!doctype html", b"<head", b"<body", b"<table", b"<di
 
 
 def sniff(data: bytes, filename: str | None = None) -> str:
-    """The format of a document from its bytes: pdf, docx, doc, html or text."""
+    """The format of a document from its bytes: pdf, docx, doc, html, image or text."""
     if not data:
         raise ExtractError("empty file (0 bytes)")
     head = data[:2048]
@@ -53,9 +54,8 @@ def sniff(data: bytes, filename: str | None = None) -> str:
         return "doc"  # Word 97-2003 or WPS: LibreOffice reads both
     if head.startswith(b"{\\rtf"):
         return "doc"
-    for magic, kind in _IMAGE_MAGIC.items():
-        if head.startswith(magic):
-            raise UnsupportedFormat(f"{kind} (a scanned page?): images are not read")
+    if head.startswith(tuple(_IMAGE_MAGIC)):
+        return "image"  # a scanned page: read by OCR
     if head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
         raise UnsupportedFormat("compressed archive, not a document")
     low = head.lower().lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -82,6 +82,8 @@ def read_document(data: bytes, *, filename: str | None = None, url: str | None =
         from .readers import doc as reader
     elif fmt == "html":
         from .readers import html as reader
+    elif fmt == "image":
+        from .readers import ocr as reader
     else:
         from .readers import text as reader
     try:
@@ -142,6 +144,9 @@ def build_record(doc: Document, *, url: str | None = None, region_code: str | No
         "checks": checks.run_checks(template, active, apps, reviews),
         "warnings": warnings,
     }
+    if isinstance(doc, OcrDocument):  # read from pictures: say so, and flag the numbers
+        record["ocr"] = True
+        record["checks"].append(confidence_check(doc))
     return record
 
 

@@ -731,7 +731,9 @@ def read(data: bytes, *, url: str | None = None) -> Document:
     if total == 0:
         if truncated:
             raise ExtractError("corrupt or truncated PDF (no text and no end-of-file marker)")
-        raise ExtractError("no text layer (scanned PDF?)")
+        from . import ocr  # pages that are pictures: read them by OCR
+
+        return ocr.read_pdf(data, url=url, what="no text layer (scanned PDF?)")
     if unmapped >= _UNMAPPED_SHARE * total:
         raise ExtractError(f"unmapped font glyphs (cid:…): {unmapped} of {total} characters have no Unicode mapping")
     if unmapped:

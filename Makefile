@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data libreoffice-writer-nogui \
-	redis-server chromium chromium-driver wget
+	redis-server chromium chromium-driver wget tesseract-ocr tesseract-ocr-chi-sim
 STAMP_APT := $(VENV)/.apt-done
 STAMP_PIP := $(VENV)/.pip-done
 HOST ?= 127.0.0.1
@@ -39,7 +39,10 @@ test: install
 archive: install
 	$(BIN)/python -m tests.replica.demo --archive $(ARCHIVE_DB)
 
+# the full report_summary CSV beside the archive is (re)written first when the archive changed
 serve: install
+	$(BIN)/python -c 'import sys; from extract.store import export_summary_csv as e; m = e(sys.argv[1]); \
+	  print("nianbao: report_summary CSV download:", m["rows"], "rows")' $(ARCHIVE_DB)
 	@echo "nianbao: http://$(HOST):$(PORT)/"
 	$(BIN)/datasette serve $(if $(IMMUTABLE),-i $(ARCHIVE_DB),$(ARCHIVE_DB)) -m metadata.yml --plugins-dir plugins \
 	  -h $(HOST) -p $(PORT) --setting suggest_facets off --setting sql_time_limit_ms 3000 \

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import queue
+import sqlite3
 import tempfile
 import threading
 from io import BytesIO
@@ -36,7 +37,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from extract.store import Archive, StoreError, now_iso, raw_path
+from extract.store import Archive, StoreError, export_summary_csv, now_iso, raw_path
 
 from . import registry
 
@@ -350,6 +351,10 @@ class CrawlArchive:
                 self._warc_file.close()
                 self._warc_file = self._warc = None
         self.db.close()
+        try:  # the full report_summary download beside the archive (skipped when already current)
+            export_summary_csv(self.db_path)
+        except (OSError, sqlite3.Error, StoreError) as e:
+            log.error("report_summary CSV not written: %s", e)
 
 
 def _portal_row(p: registry.Portal) -> dict[str, Any]:

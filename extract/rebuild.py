@@ -25,7 +25,7 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from .errors import ExtractError, NotAReport
-from .store import Archive, StoreError, raw_path
+from .store import Archive, StoreError, export_summary_csv, raw_path
 from .urls import filename_of
 
 DEFAULT_ARCHIVE_DIR = "data/raw"  # the crawler's ARCHIVE_DIR (crawler/settings.py)
@@ -141,6 +141,7 @@ def rebuild(
     os.replace(tmp, db)
     if os.path.exists(tmp + "-shm"):
         os.remove(tmp + "-shm")
+    export_summary_csv(db)  # the full report_summary download, for the new archive
     return counts
 
 

@@ -16,6 +16,8 @@ Contract (the crawler and ``python -m extract rebuild`` code against these names
     a.set_document_status(sha, "not_a_report" | "error" | ..., error)   # extraction outcome
     a.refresh_derived()             # rebuild report_summary + search index from scratch
     a.snapshot(dest)                # a compact non-WAL copy to publish with `datasette serve -i`
+    export_summary_csv("archive.db")  # the full report_summary CSV download, beside the db:
+                                      # call it when a crawl or a rebuild has finished
     raw_path(archive_dir, sha256)   # where the raw bytes of a document live
     # bulk paths (benchmarks, imports): many rows per transaction
     a.record_documents([{sha256, url, format, size, fetched_at, ...}, ...])
@@ -37,6 +39,10 @@ Semantics:
 * ``report_summary`` and the search index ``search_fts`` are kept up to date by
   ``store_report`` itself (same transaction).  ``refresh_derived`` recomputes both from
   the base tables (``store_reports`` calls it once at the end); call it to repair.
+  Every transaction that writes them or ``reports`` also sets
+  ``archive_state.derived_version`` to a fresh random value: readers (the search cache
+  of ``plugins/fts_search.py``, the prebuilt CSV of :func:`export_summary_csv`) use it
+  to know whether what they hold is current.
 * ``reports.city``/``city_code``: the prefecture-level city, from the registry (walking
   ``parent_code`` up to the ``city`` level), else from the region code and name.
   ``reports.level``: the ``level`` argument, else the portal's registry level.
@@ -54,14 +60,21 @@ the trigrams that start with them (trigram alone finds nothing below 3 character
 """
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import io
 import json
 import os
 import re
 import sqlite3
+import time
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
+from urllib.parse import quote
 
 from extract.templates import TEMPLATES, Template
 
@@ -188,13 +201,22 @@ CREATE TABLE IF NOT EXISTS reports (
     warnings TEXT,
     extra TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_reports_year ON reports(year);
+-- year DESC: the table page's order (sort_desc: year) read forward, ties by id ascending as
+-- Datasette's next-page clause expects (a backward scan of an ascending index gave ties by id
+-- descending on the first page: rows repeated and skipped from page 2 on)
+DROP INDEX IF EXISTS idx_reports_year;
+CREATE INDEX IF NOT EXISTS idx_reports_year_desc ON reports(year DESC);
 DROP INDEX IF EXISTS idx_reports_city;
 CREATE INDEX IF NOT EXISTS idx_reports_city_year ON reports(city, year);
 CREATE INDEX IF NOT EXISTS idx_reports_city_code ON reports(city_code);
-CREATE INDEX IF NOT EXISTS idx_reports_level ON reports(level);
-CREATE INDEX IF NOT EXISTS idx_reports_template ON reports(template);
-CREATE INDEX IF NOT EXISTS idx_reports_checks_failed ON reports(checks_failed);
+-- the facet columns with year: a facet of page 2 (Datasette adds the next-page clause on
+-- year and id to it) stays a scan of one covering index
+DROP INDEX IF EXISTS idx_reports_level;
+DROP INDEX IF EXISTS idx_reports_template;
+DROP INDEX IF EXISTS idx_reports_checks_failed;
+CREATE INDEX IF NOT EXISTS idx_reports_level_year ON reports(level, year);
+CREATE INDEX IF NOT EXISTS idx_reports_template_year ON reports(template, year);
+CREATE INDEX IF NOT EXISTS idx_reports_checks_failed_year ON reports(checks_failed, year);
 DROP INDEX IF EXISTS idx_reports_region_code;
 DROP INDEX IF EXISTS idx_reports_portal_code;
 CREATE INDEX IF NOT EXISTS idx_reports_region_year ON reports(region_code, year);
@@ -312,6 +334,11 @@ CREATE INDEX IF NOT EXISTS idx_report_summary_year_outcomes ON report_summary(ye
 
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, tokenize='trigram', content='');
 CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, 'row');
+
+CREATE TABLE IF NOT EXISTS archive_state (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
 """
 
 # The text indexed for a report: one SQL expression, used to insert and to delete
@@ -447,6 +474,8 @@ class Archive:
             for stmt in _statements(SCHEMA + _lookup_and_cell_ddl()):
                 c.execute(stmt)
             self._sync_lookups(c)
+            c.execute("INSERT OR IGNORE INTO archive_state(key, value) VALUES ('derived_version', ?)",
+                      (_new_version(),))
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _sync_lookups(self, c: sqlite3.Connection) -> None:
@@ -637,6 +666,7 @@ class Archive:
     def _store(self, c: sqlite3.Connection, rec: dict, document_sha256: str, url: str | None,
                portal_code: str | None, level: str | None, report_id: int | None, *, index: bool) -> int:
         """Write one validated record inside the caller's transaction (see store_report)."""
+        _bump_derived_version(c)  # reports change (also on the bulk path, before refresh_derived)
         doc = c.execute("SELECT portal_code, url FROM documents WHERE sha256 = ?", (document_sha256,)).fetchone()
         if doc is None:
             raise StoreError(f"document {document_sha256} is not recorded: call record_document first")
@@ -752,6 +782,7 @@ class Archive:
 
     def _index(self, c: sqlite3.Connection, rid: int | None) -> None:
         """Add the report (or all reports) to report_summary and the search index."""
+        _bump_derived_version(c)
         if rid is None:
             c.execute(_SUMMARY_INSERT.format(where="", and_where=""))
             c.execute("INSERT INTO search_fts(rowid, title, body) " + _FTS_SELECT.format(where=""))
@@ -761,6 +792,7 @@ class Archive:
                       {"id": rid})
 
     def _unindex(self, c: sqlite3.Connection, rid: int) -> None:
+        _bump_derived_version(c)
         c.execute("DELETE FROM report_summary WHERE report_id = ?", (rid,))
         c.execute("INSERT INTO search_fts(search_fts, rowid, title, body) SELECT 'delete', * FROM ("
                   + _FTS_SELECT.format(where="WHERE r.id = :id") + ")", {"id": rid})
@@ -777,7 +809,9 @@ class Archive:
     def snapshot(self, dest: str | os.PathLike) -> Path:
         """A compact, self-contained copy for publication (``datasette serve -i``):
         ``VACUUM INTO`` a temporary file beside ``dest``, rollback journal (no WAL), then
-        moved onto ``dest`` atomically.  Safe while the crawler writes (a read transaction)."""
+        moved onto ``dest`` atomically.  Safe while the crawler writes (a read transaction).
+        The full CSV download of ``report_summary`` is written beside it
+        (:func:`export_summary_csv`)."""
         dest = Path(dest)
         tmp = dest.with_name(dest.name + ".tmp")
         if tmp.exists():
@@ -790,6 +824,7 @@ class Archive:
         finally:
             c.close()
         os.replace(tmp, dest)
+        export_summary_csv(dest)
         return dest
 
     # -- crawls and the fetch log --------------------------------------------------
@@ -896,6 +931,127 @@ class Archive:
             if k not in have:
                 kind = "INTEGER" if isinstance(v, (bool, int)) else "REAL" if isinstance(v, float) else "TEXT"
                 c.execute(f"ALTER TABLE {table} ADD COLUMN {k} {kind}")
+
+
+# -- the prebuilt full download of report_summary ------------------------------------
+
+SUMMARY_EXPORT_BATCH = 5000
+BOM = "\ufeff"
+
+
+def _new_version() -> str:
+    return uuid.uuid4().hex
+
+
+def _bump_derived_version(c: sqlite3.Connection) -> None:
+    """Mark report_summary/search_fts as changed (inside the writing transaction)."""
+    c.execute("INSERT OR REPLACE INTO archive_state(key, value) VALUES ('derived_version', ?)", (_new_version(),))
+
+
+def derived_version(conn: sqlite3.Connection) -> str | None:
+    """The archive's ``derived_version``: a random value that changes in every transaction
+    that writes ``report_summary`` or ``search_fts``; None for an archive from before it."""
+    try:
+        row = conn.execute("SELECT value FROM archive_state WHERE key = 'derived_version'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def summary_csv_paths(db_path: str | os.PathLike) -> dict[str, Path]:
+    """Where the prebuilt full download of ``report_summary`` lives, beside the database:
+    ``archive.db`` → ``archive.report_summary.csv``, ``….csv.gz`` and the manifest ``….json``."""
+    p = Path(db_path)
+    base = f"{p.stem if p.suffix == '.db' else p.name}.report_summary"
+    return {"csv": p.parent / f"{base}.csv", "gz": p.parent / f"{base}.csv.gz", "manifest": p.parent / f"{base}.json"}
+
+
+def read_summary_manifest(db_path: str | os.PathLike) -> dict | None:
+    """The manifest of the prebuilt CSV beside ``db_path`` (None if there is none)."""
+    try:
+        return json.loads(summary_csv_paths(db_path)["manifest"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _read_only(db_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{quote(str(db_path.resolve()))}?mode=ro", uri=True, isolation_level=None)
+
+
+def export_summary_csv(db_path: str | os.PathLike, *, force: bool = False, gzip_level: int = 6) -> dict:
+    """Write ``report_summary`` beside the database as the full CSV download; returns its manifest.
+
+    The file is what Datasette's ``/archive/report_summary.csv?_stream=on`` streams (same
+    header, rows in ``report_id`` order, the ``csv`` module's excel dialect) with a UTF-8
+    BOM in front, so Excel on Chinese Windows opens it as UTF-8.  Also written: a gzip copy
+    and a JSON manifest (rows, bytes, sha256, and the archive's :func:`derived_version` the
+    rows were read at).  The Datasette plugin ``plugins/downloads.py`` serves the file only
+    while the manifest's version is the archive's current one; otherwise it sends the
+    client to Datasette's own stream, so a stale file is never served.
+
+    One read transaction (safe while a crawl writes; the rows and the version belong to the
+    same snapshot).  Files are written under temporary names and renamed into place.  Does
+    nothing when the existing files already belong to the current version (``force`` to
+    rewrite).  Call it after a crawl or a rebuild has changed the archive."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise StoreError(f"no archive at {db_path}")
+    paths = summary_csv_paths(db_path)
+    conn = _read_only(db_path)
+    try:
+        conn.execute("BEGIN")
+        version = derived_version(conn)
+        if version is None:  # an archive from before archive_state: migrate it once
+            conn.close()
+            Archive(db_path).close()
+            conn = _read_only(db_path)
+            conn.execute("BEGIN")
+            version = derived_version(conn)
+        old = read_summary_manifest(db_path)
+        if (not force and old and old.get("derived_version") == version and paths["csv"].is_file()
+                and paths["csv"].stat().st_size == old.get("bytes") and paths["gz"].is_file()):
+            return old
+        t0 = time.monotonic()
+        tmp = {k: p.with_name(f"{p.name}.tmp{os.getpid()}") for k, p in paths.items()}
+        digest, rows = hashlib.sha256(), 0
+        try:
+            cur = conn.execute("SELECT * FROM report_summary ORDER BY report_id")
+            columns = [d[0] for d in cur.description]
+            buf = io.StringIO()
+            writer = csv.writer(buf)
+            with open(tmp["csv"], "wb") as out, open(tmp["gz"], "wb") as gz_file, \
+                    gzip.GzipFile(filename="report_summary.csv", mode="wb", fileobj=gz_file,
+                                  compresslevel=gzip_level, mtime=0) as gz:
+                buf.write(BOM)
+                writer.writerow(columns)
+                while True:
+                    batch = cur.fetchmany(SUMMARY_EXPORT_BATCH)
+                    writer.writerows(batch)
+                    rows += len(batch)
+                    data = buf.getvalue().encode("utf-8")
+                    buf.seek(0)
+                    buf.truncate()
+                    out.write(data)
+                    gz.write(data)
+                    digest.update(data)
+                    if not batch:
+                        break
+            manifest = {
+                "table": "report_summary", "derived_version": version, "rows": rows, "columns": columns,
+                "bytes": tmp["csv"].stat().st_size, "sha256": digest.hexdigest(),
+                "gzip_bytes": tmp["gz"].stat().st_size, "bom": True, "exported_at": now_iso(),
+                "seconds": round(time.monotonic() - t0, 3),
+            }
+            tmp["manifest"].write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+            for k in ("csv", "gz", "manifest"):  # the manifest last: it vouches for the files
+                os.replace(tmp[k], paths[k])
+        finally:
+            for p in tmp.values():
+                if p.exists():
+                    p.unlink()
+        return manifest
+    finally:
+        conn.close()
 
 
 # -- helpers ---------------------------------------------------------------------------

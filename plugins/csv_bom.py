@@ -3,7 +3,8 @@
 Excel on Chinese Windows reads a BOM-less CSV as GBK and garbles every Chinese
 character; with the BOM it reads UTF-8.  Datasette 0.65 has no option for this, so
 this ASGI wrapper prepends ``EF BB BF`` to the body of every successful ``.csv``
-response (tables, rows, canned queries, ``_stream=on`` and ``_dl=1`` alike).
+response (tables, rows, canned queries, ``_stream=on`` and ``_dl=1`` alike) that does not
+already start with one.
 Programs reading the CSV should decode it as ``utf-8-sig`` (pandas does so by itself).
 """
 from __future__ import annotations
@@ -22,28 +23,43 @@ def _is_csv_body(start: dict) -> bool:
     return False
 
 
+def _header(start: dict, name: bytes) -> bytes | None:
+    for key, value in start.get("headers") or []:
+        if key.lower() == name:
+            return value
+    return None
+
+
 def bom_for_csv(app):
-    """Wrap an ASGI app so that 200 text/csv|text/plain answers to ``*.csv`` paths get a BOM."""
+    """Wrap an ASGI app so that 200 text/csv|text/plain answers to ``*.csv`` paths get a BOM.
+
+    The start message is held until the first body chunk: a body that already begins with
+    a BOM (the prebuilt download of plugins/downloads.py) or is content-encoded (gzip) is
+    passed on untouched."""
 
     async def wrapped(scope, receive, send):
         if scope.get("type") != "http" or not scope.get("path", "").endswith(".csv"):
             await app(scope, receive, send)
             return
-        state = {"csv": False, "sent": False}
+        state = {"start": None}
 
         async def bom_send(message):
             if message["type"] == "http.response.start":
-                state["csv"] = _is_csv_body(message)
-                if state["csv"]:
+                if _is_csv_body(message) and _header(message, b"content-encoding") is None:
+                    state["start"] = message  # decided at the first body chunk
+                    return
+            elif message["type"] == "http.response.body" and state["start"] is not None:
+                start, state["start"] = state["start"], None
+                body = message.get("body", b"")
+                if not body.startswith(BOM):
                     headers = []
-                    for k, v in message.get("headers") or []:
+                    for k, v in start.get("headers") or []:
                         if k.lower() == b"content-length":
                             v = str(int(v) + len(BOM)).encode()
                         headers.append([k, v])
-                    message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and state["csv"] and not state["sent"]:
-                state["sent"] = True
-                message = {**message, "body": BOM + message.get("body", b"")}
+                    start = {**start, "headers": headers}
+                    message = {**message, "body": BOM + body}
+                await send(start)
             await send(message)
 
         await app(scope, receive, bom_send)

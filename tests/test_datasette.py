@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import csv
+import gzip
 import io
 import sqlite3
 import threading
@@ -14,9 +15,9 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from extract.store import Archive
+from extract.store import Archive, export_summary_csv
 from tests.replica import synth
-from tests.test_store import make_archive, store_records
+from tests.test_store import FETCHED, make_archive, sha_of, store_records
 
 ROOT = Path(__file__).resolve().parents[1]
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
@@ -30,7 +31,7 @@ SMOG = "今年重点开展雾霾治理信息公开，发布空气质量通报。
 def special_records() -> dict[str, dict]:
     """Records the tests look for: hostile HTML, a rare word, a failed balance."""
     hostile = synth.make_record(101, year=2023)
-    hostile["title"] = f"{SCRIPT}某局2023年政府信息公开工作年度报告"
+    hostile["title"] = f'{SCRIPT}某局,"2023"年政府信息公开工作年度报告'  # and CSV quoting
     hostile["sections"]["problems"] = f"存在问题{SCRIPT}<img src=x onerror=alert(2)>"
     smog = synth.make_record(102, year=2022)
     smog["sections"]["other"] = SMOG
@@ -142,6 +143,28 @@ def test_default_facets_and_counts(get, db):
     assert page.status_code == 200 and "facet-year" in page.text
 
 
+def test_parallel_facets_match_datasettes_own(get):
+    """plugins/parallel_facets.py: the same facets, in the same order, as Datasette's ColumnFacet."""
+    import datasette.facets as builtin
+    from datasette.plugins import pm
+
+    urls = ["/archive/reports.json", "/archive/reports.json?_search=三审三校&_facet=agency&year=2022",
+            "/archive/report_summary.json?_facet=agency&_facet_size=3", "/archive/checks.json?_facet=name&_facet=ok"]
+    ours = [get(u).json()["facet_results"] for u in urls]
+    parallel = pm.get_plugin("parallel_facets.py")
+    assert parallel is not None and pm.get_plugin("datasette.facets") is None
+    pm.unregister(parallel)
+    pm.register(builtin, name="datasette.facets")
+    try:
+        theirs = [get(u).json()["facet_results"] for u in urls]
+    finally:
+        pm.unregister(builtin)
+        pm.register(parallel, name="parallel_facets.py")
+    assert [list(f) for f in ours] == [list(f) for f in theirs]  # order of the facets
+    assert ours == theirs
+    assert list(ours[0]) == ["year", "city", "level", "template", "checks_failed"]
+
+
 def test_lookup_labels_are_linked(get, db):
     rid = report_id(db, "template = '2021' LIMIT 1")
     html = get("/archive/applications", report_id=rid).text
@@ -184,13 +207,190 @@ def test_search_three_and_two_characters(get, db):
     assert get("/archive/search_short.json", q="霾", _shape="objects").json()["rows"] == two
     assert get("/archive/search_short.json", q="", _shape="objects").json()["rows"] == []
     assert get("/archive/search_short.json", q='"', _shape="objects").status_code == 200
-    # linked from the table page, with the fast (no facets, no count) search form
+    # the table page has the search box and links the short-word search
     page = get("/archive/reports").text
-    assert 'href="search_short"' in page and 'href="reports?_nofacet=1&amp;_nocount=1"' in page
-    fast = get("/archive/reports", _nofacet="1", _nocount="1").text
-    assert 'name="_nofacet" value="1"' in fast and 'name="_nocount" value="1"' in fast
+    assert 'href="search_short"' in page and 'name="_search"' in page
+    found = get("/archive/reports", _search="雾霾治").text
+    assert 'value="雾霾治"' in found and "search matches &#34;雾霾治&#34;" in found
     fast_hits = get("/archive/reports.json", _search="雾霾治", _nofacet="1", _nocount="1", _shape="objects")
     assert [r["id"] for r in fast_hits.json()["rows"]] == [smog]
+
+
+# plugins/fts_search.py against Datasette's built-in search (metadata fts_table) ------
+
+def fts_plugin():
+    from datasette.plugins import pm
+
+    return pm.get_plugin("fts_search.py")
+
+
+def builtin_search_ds(path: Path) -> Datasette:
+    """The same archive with Datasette's own ?_search= (fts_table in metadata, no plugin config)."""
+    md = copy.deepcopy(METADATA)
+    reports = md["databases"]["archive"]["tables"]["reports"]
+    reports.pop("plugins")
+    reports.update(fts_table="search_fts", fts_pk="id")
+    return Datasette(files=[str(path)], metadata=md, plugins_dir=str(ROOT / "plugins"), settings=SETTINGS)
+
+
+SEARCHES = [  # (query args, the form the plugin must pick: None = no search clause)
+    ({"_search": "政府信息公开"}, "misses"),  # every report
+    ({"_search": "重点领域"}, "misses"),  # 30 of 33
+    ({"_search": "取得了一定成效", "_sort": "id"}, "misses"),  # 32 of 33
+    ({"_search": "政务新媒体"}, "bitmap"),  # 25 of 33
+    ({"_search": "三审三校"}, "bitmap"),  # 5 of 33
+    ({"_search": "雾霾治"}, "ids"),  # 1
+    ({"_search": "雾霾"}, "ids"),  # 2 characters: no trigram, no hit (as built in)
+    ({"_search": "公开 年度报告"}, "misses"),  # two words, both required
+    ({"_search": '"信息公开工作" 三审三校'}, "bitmap"),  # a quoted phrase
+    ({"_search": "三审三校 OR 雾霾治", "_searchmode": "raw"}, "bitmap"),
+    ({"_search_title": "政府信息"}, "misses"),
+    ({"_search_body": "三审三校"}, "bitmap"),
+    ({"_search": "三审三校", "year": "2022"}, "bitmap"),
+    ({"_search": "政府信息公开", "_sort": "id", "_size": "7"}, "misses"),
+    ({"_search": "  "}, None),  # blank: no search
+]
+
+
+@pytest.mark.parametrize("args,form", SEARCHES, ids=[repr(a) for a, _ in SEARCHES])
+def test_search_matches_the_builtin_search(get, db, loop, args, form):
+    builtin = builtin_search_ds(db)
+    ours = get("/archive/reports.json", _shape="objects", **args).json()
+    # a blank search is no search (the built-in one answers it with an FTS5 syntax error)
+    theirs_args = args if form else {k: v for k, v in args.items() if not k.startswith("_search")}
+    theirs = loop.run_until_complete(builtin.client.get(
+        "/archive/reports.json?" + urlencode({"_shape": "objects", **theirs_args}))).json()
+    assert ours["rows"] == theirs["rows"]
+    assert ours["filtered_table_rows_count"] == theirs["filtered_table_rows_count"]
+    assert ours["next"] == theirs["next"]
+    for name in ("year", "city", "level", "template", "checks_failed"):
+        mine, builtin_facet = ours["facet_results"][name]["results"], theirs["facet_results"][name]["results"]
+        if form is None:  # the toggle URLs differ by the blank _search
+            mine, builtin_facet = ([(f["value"], f["count"]) for f in x] for x in (mine, builtin_facet))
+        assert mine == builtin_facet, name
+    sql = ours["query"]["sql"]
+    assert "match" not in sql  # the FTS5 query does not run in the page's statements
+    if form is None:
+        assert "nianbao_fts" not in sql and ours["filtered_table_rows_count"] == len(records())
+    else:
+        assert f"nianbao_fts_{form}(" in sql
+    if "_search" in args and args["_search"].strip():  # ground truth straight from the index
+        a = sqlite3.connect(db)
+        expr = args["_search"] if args.get("_searchmode") == "raw" else fts_plugin().match_expression(
+            args["_search"], False, None)
+        want = a.execute("SELECT count(*) FROM reports WHERE id IN (SELECT rowid FROM search_fts "
+                         "WHERE search_fts MATCH ?)" + (" AND year = 2022" if "year" in args else ""),
+                         (expr,)).fetchone()[0]
+        a.close()
+        assert ours["filtered_table_rows_count"] == want
+
+
+def test_search_next_pages_match_the_builtin_search(get, db, loop):
+    builtin = builtin_search_ds(db)
+    for q in ("政府信息公开", "政务新媒体", "雾霾治"):
+        pages = []
+        for client in (None, builtin):
+            ids, nxt = [], None
+            while True:
+                args = {"_search": q, "_size": "4", "_shape": "objects", **({"_next": nxt} if nxt else {})}
+                body = (get("/archive/reports.json", **args) if client is None else loop.run_until_complete(
+                    client.client.get("/archive/reports.json?" + urlencode(args)))).json()
+                ids += [r["id"] for r in body["rows"]]
+                nxt = body["next"]
+                if not nxt:
+                    break
+            pages.append(ids)
+        assert pages[0] == pages[1] and len(set(pages[0])) == len(pages[0])
+
+
+def test_search_runs_the_fts_query_once_per_page(get):
+    plugin = fts_plugin()
+    plugin.clear_cache()
+    before = plugin.stats["evaluations"]
+    page = get("/archive/reports.json", _search="政务新媒体").json()
+    assert set(page["facet_results"]) >= {"year", "city", "level", "template", "checks_failed"}
+    assert plugin.stats["evaluations"] == before + 1  # 7 statements, one FTS5 evaluation
+    get("/archive/reports", _search="政务新媒体", year="2022")
+    assert plugin.stats["evaluations"] == before + 1  # facet clicks and next pages reuse it
+
+
+def test_search_errors_are_400(get):
+    r = get("/archive/reports.json", _search='三审 AND (', _searchmode="raw")
+    assert r.status_code == 400 and "syntax error" in r.text
+    assert get("/archive/reports.json", _search_nosuchcolumn="x").status_code == 400
+    assert get("/archive/reports.json", _search='"').status_code == 200
+
+
+def test_search_over_ids_with_gaps(tmp_path, loop):
+    """The misses and bitmap forms count only the table's rows, whatever its ids."""
+    path = tmp_path / "archive.db"
+    a = make_archive(path, [synth.make_record(i) for i in range(20)])
+    sha = sha_of(b"far")
+    a.record_document(sha, url="http://example.gov.cn/far", format="html", size=1, fetched_at=FETCHED)
+    a.store_report(synth.make_record(50), document_sha256=sha, url=None, report_id=200)  # a gap of ids
+    with a.transaction() as c:  # two reports gone (their index rows stay behind)
+        c.execute("DELETE FROM reports WHERE id IN (3, 4)")
+    a.close()
+    ds = make_ds(path, files=[str(path)])
+    want = [r[0] for r in sqlite3.connect(path).execute("SELECT id FROM reports ORDER BY id")]
+    assert len(want) == 19 and want[-1] == 200
+    body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
+        {"_search": "政府信息公开", "_sort": "id", "_shape": "objects"}))).json()
+    assert [r["id"] for r in body["rows"]] == want and body["filtered_table_rows_count"] == 19
+    assert "nianbao_fts_bitmap(" in body["query"]["sql"]  # 181 ids between 1 and 200 are no row: no misses form
+    with sqlite3.connect(path) as c:
+        c.execute("DELETE FROM reports WHERE id = 200")
+    a = Archive(path)
+    a.refresh_derived()  # also drops the deleted reports' index rows
+    a.close()
+    body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
+        {"_search": "政府信息公开", "_sort": "id", "_shape": "objects"}))).json()
+    assert [r["id"] for r in body["rows"]] == want[:-1] and "nianbao_fts_misses(" in body["query"]["sql"]
+    assert body["filtered_table_rows_count"] == 18
+
+
+def test_search_misses_adjacent_and_last_reports(tmp_path, loop):
+    """The misses form where the reports that do not match sit next to each other and at the end."""
+    recs = [synth.make_record(i) for i in range(34)]
+    absent = {5, 6, 33, 34}  # report ids (stored in order from 1)
+    for i, rec in enumerate(recs, 1):
+        if i not in absent:
+            rec["sections"]["other"] = "本年度开通依申请公开绿色通道。"
+    path = tmp_path / "archive.db"
+    make_archive(path, recs).close()
+    ds = make_ds(path, files=[str(path)])
+    body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
+        {"_search": "绿色通道", "_sort": "id", "_shape": "objects", "_size": "max"}))).json()
+    assert "nianbao_fts_misses(" in body["query"]["sql"]
+    assert [r["id"] for r in body["rows"]] == [i for i in range(1, 35) if i not in absent]
+    assert body["filtered_table_rows_count"] == 30
+    assert {f["value"]: f["count"] for f in body["facet_results"]["year"]["results"]} == {
+        y: n for y, n in sqlite3.connect(path).execute(
+            "SELECT year, count(*) FROM reports WHERE id NOT IN (5, 6, 33, 34) GROUP BY year")}
+
+
+def test_search_follows_a_crawl_writing_the_live_archive(tmp_path, loop):
+    """The cached hits belong to one state of the index: a new report shows up at once."""
+    path = tmp_path / "archive.db"
+    make_archive(path, [synth.make_record(i) for i in range(6)]).close()
+    ds = make_ds(path, files=[str(path)])
+
+    def search(q):
+        r = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode({"_search": q})))
+        return r.json()["filtered_table_rows_count"]
+
+    assert search("政府信息公开") == 6 and search("雾霾治") == 0
+    a = Archive(path)
+    store_records(a, [special_records()["smog"]])
+    a.close()
+    assert search("政府信息公开") == 7 and search("雾霾治") == 1
+    # a rebuilt file (every row rewritten, same number of writes) is not taken for the old one
+    a = Archive(path)
+    a.refresh_derived()
+    a.conn.execute("UPDATE sections SET text = replace(text, '雾霾治理', '扬尘治理')")
+    a.refresh_derived()
+    a.close()
+    assert search("雾霾治") == 0 and search("扬尘治") == 1
 
 
 # -- CSV ------------------------------------------------------------------------------
@@ -204,6 +404,85 @@ def test_csv_starts_with_bom_and_reads_in_utf8(get, path):
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][0] in ("report_id", "city", "id")
     assert any("市" in cell for row in rows[1:] for cell in row)
+
+
+# -- the prebuilt full CSV of report_summary (plugins/downloads.py) ----------------------
+
+DOWNLOAD = "/-/downloads/archive/report_summary.csv"
+
+
+def test_prebuilt_summary_csv_is_the_tables_own_csv(get, ds, db, loop):
+    manifest = export_summary_csv(db)
+    r = loop.run_until_complete(ds.client.get(DOWNLOAD, headers={"accept-encoding": "identity"}))
+    assert r.status_code == 200, r.text
+    assert "content-encoding" not in r.headers
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="report_summary.csv"'
+    assert int(r.headers["content-length"]) == len(r.content) == manifest["bytes"]
+    assert r.content.startswith(BOM) and not r.content[3:].startswith(BOM)  # one BOM: Excel reads UTF-8
+    # byte for byte what Datasette streams for the whole table (its BOM included)
+    assert r.content == get("/archive/report_summary.csv?_stream=on&_dl=1").content
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    a = sqlite3.connect(db)
+    a.row_factory = sqlite3.Row
+    table = [dict(x) for x in a.execute("SELECT * FROM report_summary ORDER BY report_id")]
+    a.close()
+    assert len(rows) == len(table) == manifest["rows"] == len(records())
+    assert [r_["title"] for r_ in rows] == [t["title"] for t in table]
+    assert [r_["new_received"] for r_ in rows] == ["" if t["new_received"] is None else str(t["new_received"])
+                                                  for t in table]
+    # the gzip file, and gzip on the wire for clients that ask for it
+    gz = get(DOWNLOAD + ".gz")
+    assert gz.status_code == 200 and gz.headers["content-type"] == "application/gzip"
+    assert gzip.decompress(gz.content) == r.content
+    wire = loop.run_until_complete(ds.client.get(DOWNLOAD, headers={"accept-encoding": "gzip, deflate"}))
+    assert wire.headers["content-encoding"] == "gzip" and wire.content == r.content  # decoded by the client
+    assert int(wire.headers["content-length"]) == manifest["gzip_bytes"] < manifest["bytes"]
+    # revalidation
+    etag = r.headers["etag"]
+    revalidate = {"if-none-match": f'"other", {etag}', "accept-encoding": "identity"}
+    assert loop.run_until_complete(ds.client.get(DOWNLOAD, headers=revalidate)).status_code == 304
+    assert etag != wire.headers["etag"]  # one tag per encoding
+    # linked from the table page; Datasette's own CSV stays for filtered rows
+    page = get("/archive/report_summary").text
+    assert f'href="{DOWNLOAD}"' in page and f'href="{DOWNLOAD}.gz"' in page
+    assert get("/archive/report_summary.csv", year="2022").content.count(b"\n") < len(r.content.split(b"\n"))
+
+
+def test_prebuilt_csv_is_served_only_while_current(tmp_path, loop):
+    path = tmp_path / "archive.db"
+    make_archive(path, [synth.make_record(i) for i in range(5)]).close()
+    ds = make_ds(path, files=[str(path)])
+
+    def download():
+        return loop.run_until_complete(ds.client.get(DOWNLOAD))
+
+    def rows(r):
+        return len(r.content.decode("utf-8-sig").strip().splitlines()) - 1
+
+    stream = "/archive/report_summary.csv?_stream=on&_dl=1"
+    r = download()  # no file yet: Datasette's own stream
+    assert r.status_code == 302 and r.headers["location"] == stream
+    assert loop.run_until_complete(ds.client.get(DOWNLOAD + ".gz")).headers["location"] == stream
+    export_summary_csv(path)
+    r = download()
+    assert r.status_code == 200 and rows(r) == 5
+    a = Archive(path)
+    cid = a.start_crawl(spider="test")
+    a.log_fetch("http://example.gov.cn/x", outcome="unchanged", crawl_id=cid)
+    a.finish_crawl(cid, fetched=1)
+    a.close()
+    assert download().status_code == 200  # a crawl that found nothing new leaves the file current
+    a = Archive(path)
+    store_records(a, [synth.make_record(99)])
+    a.close()
+    r = download()  # the archive changed: never the stale file
+    assert r.status_code == 302 and r.headers["location"] == stream
+    assert rows(loop.run_until_complete(ds.client.get(stream))) == 6
+    assert export_summary_csv(path)["rows"] == 6
+    r = download()
+    assert r.status_code == 200 and rows(r) == 6
+    assert loop.run_until_complete(ds.client.get("/-/downloads/nosuchdb/report_summary.csv")).status_code == 404
 
 
 def test_json_and_errors_have_no_bom(get):
@@ -275,7 +554,8 @@ def test_immutable_snapshot(db, loop, tmp_path):
     assert check.execute("SELECT count(*) FROM reports").fetchone()[0] == len(records())
     check.close()
     ds = make_ds(snap, immutables=[str(snap)])
-    for p in ("/archive/reports", "/archive/report_summary.csv", "/archive/search_short?q=雾霾", "/-/dashboards/overview"):
+    for p in ("/archive/reports", "/archive/report_summary.csv", "/archive/search_short?q=雾霾", "/-/dashboards/overview",
+              "/archive/reports?_search=政府信息公开", DOWNLOAD):  # snapshot() wrote the CSV beside it
         assert loop.run_until_complete(ds.client.get(p)).status_code == 200, p
 
 

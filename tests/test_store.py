@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import copy
 import csv
+import gzip
 import hashlib
+import io
 import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from extract.store import CELL_TABLES, Archive, StoreError, raw_path
+from extract.store import (CELL_TABLES, Archive, StoreError, derived_version, export_summary_csv, raw_path,
+                           read_summary_manifest, summary_csv_paths)
 from extract.templates import TEMPLATES
 from tests.replica import synth
 
@@ -52,7 +55,7 @@ def dump(conn: sqlite3.Connection, tables: tuple[str, ...] | None = None) -> dic
     if tables is None:
         tables = tuple(r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'search_fts%' AND name != 'search_vocab'"))
+            "AND name NOT LIKE 'search_fts%' AND name != 'search_vocab' AND name != 'archive_state'"))
     return {t: sorted(map(tuple, conn.execute(f"SELECT * FROM {t}")), key=repr) for t in tables}
 
 
@@ -280,6 +283,91 @@ def test_crawls_and_fetch_log(archive):
     assert c.execute("SELECT outcome, crawl_id FROM fetch_log").fetchone()[:] == ("new", cid)
     with pytest.raises(StoreError):
         archive.finish_crawl(cid + 100, fetched=0)
+
+
+# -- derived_version and the prebuilt CSV of report_summary ---------------------------
+
+def test_derived_version_changes_with_the_reports_only(archive):
+    c = archive.conn
+    v0 = derived_version(c)
+    assert v0 and len(v0) == 32
+    [rid] = store_records(archive, [synth.make_record(1)])
+    v1 = derived_version(c)
+    assert v1 != v0
+    cid = archive.start_crawl(spider="test")
+    archive.log_fetch("http://example.gov.cn/a", outcome="unchanged", crawl_id=cid)
+    archive.record_crawl_portals(cid, archive.crawl_portal_counts(cid))
+    archive.finish_crawl(cid, fetched=1)
+    sha = c.execute("SELECT document_sha256 FROM reports WHERE id = ?", (rid,)).fetchone()[0]
+    archive.record_document(sha, url="http://example.gov.cn/b", format="html", size=1, fetched_at=FETCHED)
+    assert derived_version(c) == v1  # crawl bookkeeping leaves report_summary and the index as they were
+    archive.refresh_derived()
+    v2 = derived_version(c)
+    assert v2 != v1
+    archive.store_reports([])
+    assert derived_version(c) != v2
+
+
+def test_export_summary_csv(tmp_path):
+    db = tmp_path / "archive.db"
+    recs = [synth.make_record(i) for i in range(4)] + [synth.make_record(7, year=2021, consistent=False)]
+    recs[0]["title"] = '某局,"引号"\n换行2022年政府信息公开工作年度报告'  # CSV quoting
+    a = make_archive(db, recs)
+    cur = a.conn.execute("SELECT * FROM report_summary ORDER BY report_id")
+    columns, rows = [d[0] for d in cur.description], cur.fetchall()
+    version = derived_version(a.conn)
+    a.close()
+
+    m = export_summary_csv(db)
+    paths = summary_csv_paths(db)
+    assert paths == {"csv": tmp_path / "archive.report_summary.csv", "gz": tmp_path / "archive.report_summary.csv.gz",
+                     "manifest": tmp_path / "archive.report_summary.json"}
+    data = paths["csv"].read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert parsed[0] == columns == m["columns"]
+    assert parsed[1:] == [["" if v is None else str(v) for v in r] for r in rows]
+    assert any(v is None for r in rows for v in r) and any(isinstance(v, float) for r in rows for v in r)
+    assert m["rows"] == len(rows) == 5 and m["bytes"] == len(data) and m["sha256"] == sha_of(data)
+    assert m["derived_version"] == version and m["bom"] is True
+    assert gzip.decompress(paths["gz"].read_bytes()) == data and m["gzip_bytes"] == paths["gz"].stat().st_size
+    assert read_summary_manifest(db) == m
+    # current: nothing rewritten; force rewrites
+    mtime = paths["csv"].stat().st_mtime_ns
+    assert export_summary_csv(db) == m and paths["csv"].stat().st_mtime_ns == mtime
+    assert export_summary_csv(db, force=True)["sha256"] == m["sha256"]
+    assert paths["csv"].stat().st_mtime_ns != mtime
+    # the archive changes: the next export follows
+    a = Archive(db)
+    store_records(a, [synth.make_record(9)])
+    a.close()
+    m2 = export_summary_csv(db)
+    assert m2["rows"] == 6 and m2["derived_version"] != version
+    assert sorted(p.name for p in tmp_path.iterdir() if "report_summary" in p.name) == sorted(
+        p.name for p in paths.values())  # no temporary files left
+    with pytest.raises(StoreError):
+        export_summary_csv(tmp_path / "missing.db")
+
+
+def test_export_summary_csv_of_an_archive_from_before_archive_state(tmp_path):
+    db = tmp_path / "old.db"
+    make_archive(db, [synth.make_record(1)]).close()
+    c = sqlite3.connect(db)
+    c.execute("DROP TABLE archive_state")
+    c.commit()
+    c.close()
+    m = export_summary_csv(db)
+    assert m["rows"] == 1 and m["derived_version"]
+    assert (tmp_path / "old.report_summary.csv").is_file()
+
+
+def test_snapshot_writes_the_csv_beside_it(tmp_path):
+    a = make_archive(tmp_path / "archive.db", [synth.make_record(1), synth.make_record(2)])
+    (tmp_path / "pub").mkdir()
+    snap = a.snapshot(tmp_path / "pub" / "archive.db")
+    a.close()
+    m = read_summary_manifest(snap)
+    assert m["rows"] == 2 and (tmp_path / "pub" / "archive.report_summary.csv").is_file()
 
 
 # -- rebuild --------------------------------------------------------------------------

@@ -304,7 +304,8 @@ def test_hostile_names_write_nothing_outside_the_archive_dir(hostile):
     assert files - warcs <= expected and len(files - warcs) == len(shas) + 2
     assert warcs and all(f.name.endswith(".warc.gz") for f in warcs)
     assert {f.name for f in d.iterdir()} <= {"archive.db", "archive.db-wal", "archive.db-shm", "raw", "crawl.log",
-                                             "portals.csv"}
+                                             "portals.csv", "archive.report_summary.csv",
+                                             "archive.report_summary.csv.gz", "archive.report_summary.json"}
     # where a writer trusting the decoded names would have put them
     for name in ("../../../etc/nianbao-passwd.pdf", "../../nianbao-evil.pdf"):
         for base in (raw, raw / "warc", d, Path.cwd()):

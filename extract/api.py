@@ -16,6 +16,7 @@ from typing import Any
 from . import checks, meta, parts, tables
 from .document import Document
 from .errors import ExtractError, NotAReport, UnsupportedFormat
+from .prose import document_figures
 from .readers.ocr import OcrDocument, confidence_check
 from .templates import TEMPLATES, template_for_year
 
@@ -138,6 +139,7 @@ def build_record(doc: Document, *, url: str | None = None, region_code: str | No
         "url": url,
         "format": doc.format,
         "sections": parts.sections(doc, headings),
+        "figures": document_figures(doc, headings, version),
         "active_disclosure": active,
         "applications": apps,
         "reviews": reviews,

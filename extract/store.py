@@ -232,6 +232,23 @@ CREATE TABLE IF NOT EXISTS sections (
 );
 CREATE INDEX IF NOT EXISTS idx_sections_part ON sections(part);
 
+CREATE TABLE IF NOT EXISTS figures (
+    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    topic TEXT,
+    label TEXT NOT NULL,
+    value NUMERIC NOT NULL,
+    unit TEXT,
+    approx INTEGER NOT NULL CHECK (approx IN (0, 1)),
+    detail INTEGER NOT NULL CHECK (detail IN (0, 1)),
+    cumulative INTEGER NOT NULL CHECK (cumulative IN (0, 1)),
+    negation INTEGER NOT NULL CHECK (negation IN (0, 1)),
+    text TEXT NOT NULL,
+    PRIMARY KEY (report_id, ord)
+);
+CREATE INDEX IF NOT EXISTS idx_figures_topic ON figures(topic, detail, cumulative);
+
 CREATE TABLE IF NOT EXISTS checks (
     report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
@@ -694,7 +711,7 @@ class Archive:
             rid = old["id"]
             if index:
                 self._unindex(c, rid)
-            for t in ("sections", "checks", *CELL_TABLES):
+            for t in ("sections", "checks", "figures", *CELL_TABLES):
                 c.execute(f"DELETE FROM {t} WHERE report_id = ?", (rid,))
             c.execute(f"UPDATE reports SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
                       (*values.values(), rid))
@@ -718,6 +735,13 @@ class Archive:
         c.executemany(
             "INSERT INTO checks(report_id, name, ok, detail, ord) VALUES (?, ?, ?, ?, ?)",
             [(rid, ch["name"], int(bool(ch["ok"])), ch.get("detail"), i) for i, ch in enumerate(rec["checks"])],
+        )
+        c.executemany(
+            "INSERT INTO figures(report_id, ord, part, topic, label, value, unit, approx, detail, cumulative, "
+            "negation, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(rid, i, f["part"], f.get("topic"), f["label"], f["value"], f.get("unit"), int(bool(f.get("approx"))),
+              int(bool(f.get("detail"))), int(bool(f.get("cumulative"))), int(bool(f.get("negation"))), f["text"])
+             for i, f in enumerate(rec.get("figures") or [])],
         )
         for table, rows in self.cells(rec).items():
             rk, ck, _, _, rid_col, cid_col = CELL_TABLES[table]
@@ -1057,7 +1081,8 @@ def export_summary_csv(db_path: str | os.PathLike, *, force: bool = False, gzip_
 # -- helpers ---------------------------------------------------------------------------
 
 _RECORD_KEYS = {"title", "year", "agency", "region", "region_code", "template", "sections",
-                "active_disclosure", "applications", "reviews", "checks", "published", "format", "warnings"}
+                "active_disclosure", "applications", "reviews", "checks", "published", "format", "warnings",
+                "figures"}
 
 
 def _validate_record(record: Mapping[str, Any]) -> dict:

@@ -499,3 +499,27 @@ def test_sigkilled_rebuild_leaves_the_old_archive_and_a_rerun_completes(tmp_path
     new = Archive(db)
     assert dump(new.conn) == before
     new.close()
+
+
+def test_prose_figures_are_rows_replaced_on_restore(tmp_path):
+    """The record's ``figures`` become rows of ``figures`` (not reports.extra), and storing the
+    document again replaces them instead of adding more."""
+    from extract.api import extract_bytes
+
+    text = ("某某县人民政府2012年政府信息公开工作年度报告\n一、概述\n本年度共主动公开政府信息1234条，"
+            "其中政策解读15条。\n二、依申请公开情况\n共受理政府信息公开申请56件。未发生行政复议和行政诉讼。\n")
+    rec = extract_bytes(text.encode("utf-8"), filename="r.txt")
+    assert rec["template"] == "legacy" and rec["figures"]
+    with Archive(tmp_path / "a.db") as a:
+        sha = sha_of(text.encode())
+        a.record_document(sha, url="http://x/r.txt", format="text", size=1, fetched_at=FETCHED)
+        rid = a.store_report(rec, document_sha256=sha, url="http://x/r.txt")
+        a.store_report(rec, document_sha256=sha, url="http://x/r.txt")
+        rows = a.conn.execute("SELECT topic, value, unit, detail, negation FROM figures WHERE report_id = ? "
+                              "ORDER BY ord", (rid,)).fetchall()
+        assert len(rows) == len(rec["figures"])
+        got = {(r["topic"], r["value"], r["unit"], r["detail"], r["negation"]) for r in rows}
+        assert ("active_disclosure", 1234, "条", 0, 0) in got and ("applications", 56, "件", 0, 0) in got
+        assert any(t == "reviews" and v == 0 and n == 1 for t, v, _, _, n in got)
+        extra = a.conn.execute("SELECT extra FROM reports WHERE id = ?", (rid,)).fetchone()[0]
+        assert "figures" not in (extra or "")

@@ -126,10 +126,18 @@ _HEADER_CUES = {
 }
 
 
+SHORT_CUE = 2  # a cue this short (其他, 合计, 信访) may sit inside a longer, garbled label of another row
+
+
 def match_cell(text: str, cues: list[_Cue]) -> Row | None:
     norm = normalize(text)
     for cue in cues:
         if cue.phrase and cue.phrase in norm:
+            if len(cue.phrase) <= SHORT_CUE and len(norm) >= 4 * SHORT_CUE:
+                # a long label that only a short cue matched: an OCR- or typo-garbled label of
+                # another row (2.其他法律行政法规茜止公开) reads as that row when it is close to it
+                rows = list({c.row.key: c.row for c in cues}.values())
+                return _fuzzy(text, rows) or cue.row
             return cue.row
     return None
 

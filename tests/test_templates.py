@@ -21,3 +21,15 @@ def test_template_by_year():
     assert template_for_year(2020) == "2019"
     assert template_for_year(2019) == "2019"
     assert template_for_year(2015) == "legacy"
+
+
+def test_a_short_cue_inside_a_garbled_long_label_yields_to_the_close_row():
+    """OCR read 禁 as 茜: the label still holds the short cue 其他 (the 其他 row) but is
+    plainly the 法律行政法规禁止公开 row; short labels keep their cue's row."""
+    from extract.tables import _APP_CUES, match_cell
+
+    assert match_cell("2.其他法律行政法规茜止公开", _APP_CUES).key == "denied_law_forbidden"
+    assert match_cell("3.其他", _APP_CUES).key == "other_misc"
+    assert match_cell("4.其他原因不能提供", _APP_CUES).key == "other_misc"
+    assert match_cell("（七）其他处理", _APP_CUES).key == "other"
+    assert match_cell("总计", _APP_CUES).key == "total"

@@ -33,7 +33,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -47,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from extract.store import Archive, export_summary_csv  # noqa: E402
 from tests.replica import synth  # noqa: E402
+from tests.replica.demo import stop  # noqa: E402
 
 GOAL_MS = 300.0
 
@@ -256,12 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(first byte p95 {row['first_byte_p95_ms']:.1f})  {statuses}  {name}", flush=True)
         conn.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     result["pages"] = rows
     out = ROOT / "bench" / "out" / "serve_scale.json"
     out.parent.mkdir(parents=True, exist_ok=True)

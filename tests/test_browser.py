@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.test_datasette import BOM, records, special_records
+from tests.replica.demo import stop
 from tests.test_store import make_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,12 +55,7 @@ def server(tmp_path_factory):
                 pytest.fail(f"datasette did not start: {proc.stderr.read().decode()[-2000:]}")
             time.sleep(0.2)
     yield base
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -446,6 +446,16 @@ def test_rebuild_failure_leaves_the_old_archive(tmp_path):
     a.close()
 
 
+def assert_intact(db, before) -> None:
+    """The archive passes SQLite's integrity check and holds exactly the rows of ``before``."""
+    c = sqlite3.connect(db)
+    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    c.close()
+    a = Archive(db)
+    assert dump(a.conn) == before
+    a.close()
+
+
 def test_sigkilled_rebuild_leaves_the_old_archive_and_a_rerun_completes(tmp_path):
     """SIGKILL mid-rebuild: the old archive is intact (integrity_check ok, same rows); a rerun finishes."""
     import signal
@@ -484,21 +494,11 @@ def test_sigkilled_rebuild_leaves_the_old_archive_and_a_rerun_completes(tmp_path
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
 
-    c = sqlite3.connect(db)
-    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    c.close()
-    old = Archive(db)
-    assert dump(old.conn) == before
-    old.close()
+    assert_intact(db, before)
 
     assert subprocess.run(cmd, cwd=root, capture_output=True, timeout=300).returncode == 0
     assert not partial.exists()
-    c = sqlite3.connect(db)
-    assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    c.close()
-    new = Archive(db)
-    assert dump(new.conn) == before
-    new.close()
+    assert_intact(db, before)
 
 
 def test_prose_figures_are_rows_replaced_on_restore(tmp_path):

@@ -60,6 +60,18 @@ def crawl(portals_csv: str | Path, archive_db: str | Path, archive_dir: str | Pa
     return CrawlRun(p.returncode, time.monotonic() - t0, log)
 
 
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a server process as Ctrl-C would (SIGINT), killing it if it does not exit in time."""
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def stored_reports(archive_db: str | Path) -> list[dict]:
     con = sqlite3.connect(archive_db)
     con.row_factory = sqlite3.Row

@@ -5,7 +5,10 @@ Behaviours: robots.txt, ETag / Last-Modified with 304 on conditional GETs, 301 r
 once on chosen paths, and Hanweb's ``dataproxy.jsp`` POST.  Optional seed-controlled faults
 (``faults=0.05, fault_seed=N``): that share of requests answers 500, resets the connection,
 cuts the body short, or is slow — at most ``max_faults`` times per URL, so a crawler that
-retries (RETRY_TIMES ≥ max_faults) ends with exactly the fault-free archive.  Every request is logged
+retries (RETRY_TIMES ≥ max_faults) ends with exactly the fault-free archive.  Optional
+``latency`` (seconds): every answer waits that long before it is sent, as a real portal's
+response time over a network would (each connection has its own thread, so waits overlap
+across connections, as they do on a real server; 0 = plain loopback).  Every request is logged
 (method, path, host, status, user agent) for the tests and the benchmark.  Ground truth:
 ``GET /_replica/truth.json`` and ``/_replica/portals.csv`` (robots.txt disallows them).
 
@@ -46,9 +49,12 @@ class ReplicaServer:
     FAULTS = ("500", "reset", "truncated", "slow")
 
     def __init__(self, replica: Replica, port: int = 0, host: str = "127.0.0.1", *, faults: float = 0.0,
-                 fault_seed: int = 0, max_faults: int = 2, slow_seconds: float = 0.5):
+                 fault_seed: int = 0, max_faults: int = 2, slow_seconds: float = 0.5, latency: float = 0.0):
         if not 0.0 <= faults < 1.0:
             raise ValueError(f"faults is a share of requests in [0, 1), not {faults!r}")
+        if latency < 0:
+            raise ValueError(f"latency is seconds ≥ 0, not {latency!r}")
+        self.latency = latency
         self.replica = replica
         self.faults, self.fault_seed, self.max_faults, self.slow_seconds = faults, fault_seed, max_faults, slow_seconds
         self._attempts: dict[str, int] = {}
@@ -166,6 +172,8 @@ class ReplicaServer:
         if method == "POST":
             n = int(h.headers.get("Content-Length") or 0)
             form = dict(parse_qsl(h.rfile.read(n).decode("utf-8", "replace")))
+        if self.latency:
+            time.sleep(self.latency)
         fault = self._fault(method, h.path)
         if fault == "slow":
             time.sleep(self.slow_seconds)

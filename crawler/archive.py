@@ -153,6 +153,7 @@ class CrawlArchive:
         self.doc_errors: dict[str, str | None] = {}  # sha256 → documents.error
         self.validators: dict[str, dict[str, str]] = {}  # url → {etag, last_modified, sha256}
         self.with_attachments: set[str] = set()  # article URLs whose page links attachments
+        self._raw_dirs: set[Path] = set()  # fan-out directories of the raw store known to exist
         self.extract_enabled = True  # NIANBAO_EXTRACT: replay pending documents to extract them
         self._warc_file = None
         self._warc = None
@@ -200,7 +201,9 @@ class CrawlArchive:
         path = raw_path(self.dir, sha)
         if path.exists():
             return sha, False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._raw_dirs:  # 256 fan-out directories: one mkdir each per crawl
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._raw_dirs.add(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -32,7 +32,8 @@ from extract.isolate import IsolatedExtractor
 log = logging.getLogger(__name__)
 
 _FORMATS = {".pdf": "pdf", ".doc": "doc", ".docx": "docx", ".wps": "doc", ".xls": "xls", ".xlsx": "xlsx",
-            ".jpg": "image", ".jpeg": "image", ".png": "image", ".gif": "image", ".txt": "text"}
+            ".jpg": "image", ".jpeg": "image", ".png": "image", ".gif": "image", ".tif": "image", ".tiff": "image",
+            ".bmp": "image", ".txt": "text"}
 
 
 def format_of(url: str, content_type: str | None, body: bytes = b"") -> str:

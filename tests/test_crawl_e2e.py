@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from extract.store import raw_path
 from tests.replica.demo import ROOT, compare, crawl, crawl_command, stored_reports
 from tests.replica.server import ReplicaServer
-from tests.replica.sites import build_replica
+from tests.replica.sites import REGIONLESS_REPORT, SHANYANG_XLSX, XLSX, build_replica
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -85,14 +88,19 @@ def test_every_report_found_with_its_numbers(first, replica):
     assert len(reports) == len({r["document_sha256"] for r in reports}) == len(found)
     con = _db(db)
     by_url = {r["url"]: r for r in reports}
+    regions = dict(con.execute("SELECT url, region_code FROM reports").fetchall())
     for t in found:
         row = by_url[t["url"]]
         rec = t["record"]
-        assert (row["year"], row["portal_code"]) == (t["year"], t["portal_code"]), t["title"]
+        assert (row["year"], row["portal_code"], row["agency"], regions[t["url"]]) == \
+               (t["year"], t["portal_code"], t["agency"], rec["region_code"]), t["title"]
         for table, keys in (("applications", ("row_key", "column_key")), ("reviews", ("group_key", "outcome_key"))):
             if rec.get(table) is not None:
                 assert _cells(con, table, keys, row["id"]) == rec[table], (t["title"], table)
     assert {t["format"] for t in found} >= {"html", "docx", "doc"}
+    # the agencies checked above include departments and townships, not only governments
+    assert any(t["agency"].endswith(("局", "委员会")) for t in found)
+    assert any(t["agency"].endswith(("乡人民政府", "镇人民政府", "街道办事处")) for t in found)
     assert {t["sample"] for t in found if t["sample"]} == {p.stem for p in (ROOT / "tests" / "expected").glob("*.json")}
     if missing and _missing_readers(missing) == {t["format"] for t in missing}:
         pytest.xfail(f"extract readers not written yet for {sorted(_missing_readers(missing))}: "
@@ -121,6 +129,8 @@ def test_politeness_and_confinement(first, replica):
     assert not any(p.startswith("/offsite/") for p in paths)
     # an identifying User-Agent with the contact URL
     assert all("nianbao" in h.user_agent and "+http" in h.user_agent for h in hits)
+    # never more than 2 requests in flight to the host (see also test_at_most_two_requests_in_flight)
+    assert max(h.in_flight for h in hits) <= 2
     # the WAF portal: one challenge, logged blocked, never retried
     assert [p for p in paths if p.startswith("/luoyang/")] == ["/luoyang/"]
     con = _db(db)
@@ -136,6 +146,82 @@ def test_politeness_and_confinement(first, replica):
     # the 301: logged under the listed URL with its final URL
     row = con.execute("SELECT final_url, status FROM fetch_log WHERE url LIKE '%/luolong/old/2801001.html'").fetchone()
     assert row["final_url"].endswith("/luolong/2024/01-15/2801001.html") and row["status"] == 200
+
+
+def test_at_most_two_requests_in_flight(replica, portals_csv, tmp_path):
+    """The per-host limit holds when the waits are off and the portal is slow to answer.
+
+    The replica answers after 50 ms, as a portal over a network would, so a crawler that sent
+    more than 2 requests at once would be seen with more in flight.  AutoThrottle and
+    DOWNLOAD_DELAY are off (FAST): with them a slot starts one request per delay and the
+    limit itself would never be tested.  Scrapy 2.19 alone started every queued request of a
+    host at once here (up to CONCURRENT_REQUESTS, 11 seen); crawler.downloader keeps it to 2."""
+    replica.reset_hits()
+    replica.latency = 0.05
+    try:
+        run = crawl(portals_csv, tmp_path / "archive.db", tmp_path / "raw", settings={"NIANBAO_EXTRACT": "False"})
+    finally:
+        replica.latency = 0.0
+        hits = replica.reset_hits()
+    assert run.returncode == 0, run.log[-3000:]
+    assert len(hits) > 50 and {h.host for h in hits} == {f"127.0.0.1:{replica.port}"}
+    assert max(h.in_flight for h in hits) == 2  # reached (the limit is what holds it), never passed
+
+
+def test_region_comes_from_the_portal(first, replica):
+    """A report naming no place (县人民政府办公室…, on 宝丰县's portal) gets its region from the
+    portal it was published on: the crawler hands the portal's code to the extractor."""
+    from extract.api import extract_bytes
+
+    page = replica.replica.resources[REGIONLESS_REPORT].body
+    assert extract_bytes(page, filename="563280.html")["region_code"] is None  # its text alone: nowhere
+    row = _db(first[0]).execute("SELECT agency, region, region_code, portal_code FROM reports WHERE url = ?",
+                                (replica.origin + REGIONLESS_REPORT,)).fetchone()
+    assert tuple(row) == ("县人民政府办公室", "河南省平顶山市宝丰县", "410421", "410421")
+
+
+def test_fetch_log_says_when_what_and_from_where(first, replica):
+    """Every fetch-log row of the first crawl: fetched_at inside the crawl, the Content-Type as
+    served, and the page that linked it as referrer (the column for an article or a file it
+    lists, the article for its attachment, nothing for a start URL) — the XLSX 附表 included,
+    which is archived but never made a document."""
+    con = _db(first[0])
+    rep, origin = replica.replica, replica.origin
+    crawl_row = con.execute("SELECT id, started_at, finished_at FROM crawls").fetchone()
+    start, end = (datetime.fromisoformat(crawl_row[k]) for k in ("started_at", "finished_at"))
+    rows = con.execute("SELECT * FROM fetch_log").fetchall()
+    assert rows and all(r["crawl_id"] == crawl_row["id"] for r in rows)
+    for r in rows:
+        at = datetime.fromisoformat(r["fetched_at"])
+        assert at.tzinfo is not None and start <= at <= end, r["url"]
+
+    def path(url: str) -> str:
+        u = urlsplit(url)
+        return u.path + (f"?{u.query}" if u.query else "")
+
+    served = [(r, rep.resources.get(path(r["final_url"] or r["url"]))) for r in rows if r["status"] == 200]
+    served = [(r, res) for r, res in served if res is not None]  # the dataproxy POST is a handler
+    assert len(served) > 50
+    for r, res in served:
+        assert r["content_type"] == res.content_type, r["url"]
+    # referrers: none for a start URL, else the page that linked it
+    starts = {origin + (p["annual_report_url"] or p["homepage"]) for p in rep.portals}
+    assert {r["url"] for r in rows if r["referrer"] is None} == starts
+    by_url = {r["final_url"] or r["url"]: r for r in rows}
+    for t in replica.truth()["reports"]:
+        if not t["reachable"]:
+            continue
+        ref = by_url[t["url"]]["referrer"]
+        if ref in t["listed_on"] or ref.split("?")[0] in t["listed_on"]:
+            continue  # the column that lists it (Hanweb's: a dataproxy answer), an article or a file
+        # else a pointer page's file: the article page that links it
+        assert t["format"] != "html" and path(t["url"]).encode() in rep.resources[path(ref)].body, (t["url"], ref)
+    sheet = by_url[origin + SHANYANG_XLSX]
+    body = rep.resources[SHANYANG_XLSX].body
+    assert (sheet["status"], sheet["content_type"], sheet["outcome"], sheet["referrer"], sheet["size"],
+            sheet["sha256"]) == (200, XLSX, "new", origin + "/shanyang/zwgk/zfxxgknb/202002/t20200210_3000001.html",
+                                 len(body), hashlib.sha256(body).hexdigest())
+    assert not con.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sheet["sha256"],)).fetchall()
 
 
 def test_region_and_since_arguments(replica, portals_csv, tmp_path):
@@ -216,6 +302,11 @@ def test_recrawl_fetches_no_report_again(first, replica, portals_csv):
            [(r["id"], r["document_sha256"]) for r in before]
     con = _db(db)
     assert con.execute("SELECT count(*) FROM crawls WHERE finished_at IS NOT NULL").fetchone()[0] == 2
+    # the fetch log of the re-crawl: what was asked again came back the same (304 or the same bytes)
+    again = con.execute("SELECT url, status, outcome FROM fetch_log WHERE crawl_id = (SELECT max(id) FROM crawls)"
+                        " AND outcome NOT LIKE 'error%' AND outcome != 'blocked'").fetchall()
+    assert again and {r["outcome"] for r in again} == {"unchanged"}
+    assert sum(r["status"] == 304 for r in again) >= len(cond) - len(replica.replica.redirects)
 
 
 def _wait_for_reports(db: Path, n: int, timeout: float) -> int:
@@ -254,13 +345,23 @@ def test_sigkilled_crawl_rerun_completes(replica, portals_csv, tmp_path, first):
 
 
 def test_jobdir_stop_and_resume(replica, portals_csv, tmp_path, first):
+    """A crawl stopped with a JOBDIR resumes where it stopped: the second run reads the
+    scheduler's persisted queue back ("Resuming crawl (N requests scheduled)") and asks the
+    replica nothing the first run already asked (the JOBDIR's requests.seen) — a run
+    without the JOBDIR would start over from the columns, asking them again (conditionally)."""
     db, raw, job = tmp_path / "archive.db", tmp_path / "raw", tmp_path / "job"
+    replica.reset_hits()
     run = crawl(portals_csv, db, raw, settings={"JOBDIR": str(job), "CLOSESPIDER_PAGECOUNT": "12"})
     assert run.returncode == 0, run.log[-3000:]
     assert "closespider_pagecount" in run.log
+    asked = {(h.method, h.path) for h in replica.reset_hits() if h.path != "/robots.txt"}
     partial = len(stored_reports(db))
     run = crawl(portals_csv, db, raw, settings={"JOBDIR": str(job)})
     assert run.returncode == 0, run.log[-3000:]
+    resumed = re.search(r"Resuming crawl \((\d+) requests scheduled\)", run.log)
+    assert resumed and int(resumed.group(1)) > 0, run.log[-3000:]
+    asked_again = {(h.method, h.path) for h in replica.reset_hits() if h.path != "/robots.txt"}
+    assert asked and asked_again and not asked & asked_again, sorted(asked & asked_again)
     done = sorted((r["url"], r["document_sha256"]) for r in stored_reports(db))
     ref = sorted((r["url"], r["document_sha256"]) for r in stored_reports(first[0]))
     assert partial < len(ref) and done == ref

@@ -256,12 +256,68 @@ def test_nav_goes_through_hubs_to_the_column(spider):
     assert _split(list(spider.parse_nav(deep)))[1] == []
 
 
-def test_pointer_page_takes_its_record_from_the_attachment(spider):
-    r = html("article_pointer.html", "https://www.tongbai.gov.cn/2026/01-08/1371044.html", meta={"kind": "article"})
+def _extracted(spider, r: HtmlResponse) -> tuple[bool, list[tuple[str, bool]]]:
+    """(whether the page itself is extracted, [(attachment file name, extracted?)])."""
     items, reqs = _split(list(spider.parse_article(r)))
-    assert items[0].kind == "article" and items[0].extract is False
-    assert [(q.url.rsplit("/", 1)[1], q.meta["extract"]) for q in reqs] == [
-        ("b98a27fae67a9bef9a35880795a0c143.pdf", True), ("scan.jpg", False)]
+    assert items[0].kind == "article" and all(q.meta["kind"] == "attachment" for q in reqs)
+    return items[0].extract, [(q.url.rsplit("/", 1)[1], q.meta["extract"]) for q in reqs]
+
+
+def _without_pdf(body: bytes) -> bytes:
+    """The saved pointer page without its PDF's paragraph (附件：<a …pdf>…</a>)."""
+    return re.sub(rb'<p>[^<]*<a href="[^"]+\.pdf">[^<]*</a></p>', b"", body)
+
+
+def test_pointer_page_takes_its_record_from_the_attachment(spider):
+    """A 见附件 page's record comes from what it points to: its document when it links one, else
+    its scanned image, which the extractor reads by OCR (extract/api.py sniffs images).
+
+    With a PDF beside the scan, the PDF is the record and the scan (a 盖章页) is only archived:
+    the PDF carries the report's text, OCR of the scan would only add a second, worse reading.
+    Without the PDF the scan is all the report there is; before, the crawler then extracted
+    the near-empty HTML page (a not-a-report) and kept the scan unread."""
+    url = "https://www.tongbai.gov.cn/2026/01-08/1371044.html"
+    r = html("article_pointer.html", url, meta={"kind": "article"})
+    assert _extracted(spider, r) == (False, [("b98a27fae67a9bef9a35880795a0c143.pdf", True), ("scan.jpg", False)])
+    scan_only = r.replace(body=_without_pdf(r.body))
+    assert b".pdf" not in scan_only.body
+    assert _extracted(spider, scan_only) == (False, [("scan.jpg", True)])
+    tif = scan_only.replace(body=scan_only.body.replace(b"scan.jpg", b"scan.TIF"))
+    assert _extracted(spider, tif) == (False, [("scan.TIF", True)])
+    from crawler.pipelines import format_of
+
+    assert format_of("https://www.tongbai.gov.cn/upload/scan.TIF", "image/tiff") == "image"
+
+
+def test_report_page_with_images_is_the_record(spider):
+    """A page with the report's text and an image attachment (a photo, a 盖章页) is the record
+    itself: the image is archived, not read."""
+    r = html("article_full.html", "https://www.wancheng.gov.cn/2026/01-08/1371083.html", meta={"kind": "article"})
+    pictures = r.replace(body=r.body.replace(b"08101010abcd.pdf", b"08101010abcd.png"))
+    assert _extracted(spider, pictures) == (True, [("08101010abcd.png", False)])
+
+
+def test_spreadsheet_and_wps_attachments_are_fetched(spider):
+    """XLS/XLSX (a report's tables as a spreadsheet) and WPS (Kingsoft's Word format) links on a
+    report page are fetched; on a 见附件 page the WPS is the record, spreadsheets only archived."""
+    url = "https://www.example.gov.cn/2024/01-20/9001.html"
+    title = "示例县民政局2023年政府信息公开工作年度报告"
+    files = ["/upload/2024/nb2023.wps", "/upload/2024/tables.xlsx", "/upload/2024/tables-2003.XLS"]
+    links = "".join(f'<p><a href="{f}">附件{k}</a></p>' for k, f in enumerate(files, start=1))
+    body = (f"<html><body><h1>{title}</h1><div class=\"TRS_Editor\"><p>详见附件。</p>{links}</div></body></html>")
+    r = HtmlResponse(url=url, body=body.encode(), encoding="utf-8",
+                     request=Request(url, meta={"portal": "410000", "kind": "article"}))
+    assert _extracted(spider, r) == (False, [("nb2023.wps", True), ("tables.xlsx", False), ("tables-2003.XLS", False)])
+    # the same files (and a scan) linked straight from a report column, each under a report
+    # title: requested as attachments; the WPS and the scan are the reports, spreadsheets are not
+    listing = "".join(f'<li><a href="{f}">示例县民政局{2020 + k}年政府信息公开工作年度报告</a></li>'
+                      for k, f in enumerate(files + ["/upload/2019/nb2019.jpg"]))
+    col = HtmlResponse(url="https://www.example.gov.cn/nb/", body=f"<ul>{listing}</ul>".encode(), encoding="utf-8",
+                       request=Request("https://www.example.gov.cn/nb/", meta={"portal": "410000", "kind": "listing"}))
+    _, reqs = _split(list(spider.parse_listing(col)))
+    assert [(q.url.rsplit("/", 1)[1], q.meta["kind"], q.meta["extract"]) for q in reqs] == [
+        ("nb2023.wps", "attachment", True), ("tables.xlsx", "attachment", False),
+        ("tables-2003.XLS", "attachment", False), ("nb2019.jpg", "attachment", True)]
 
 
 def test_full_page_is_the_report_and_its_pdf_only_archived(spider):
@@ -324,6 +380,37 @@ def test_confinement_hosts():
     assert host_allowed("public.zhengzhou.gov.cn", domains) and host_allowed("127.0.0.1", domains)
     assert not host_allowed("zhengzhou.gov.cn.evil.com", domains)
     assert not host_allowed("localhost", domains) and not host_allowed("xzhengzhou.gov.cn", domains)
+
+
+# -- settings ------------------------------------------------------------------------------------------
+
+
+def test_politeness_defaults():
+    """crawler/settings.py, as ``scrapy crawl`` loads it, stays polite: robots.txt obeyed,
+    AutoThrottle on, at most 2 requests per host (and no per-IP limit to replace it), the
+    downloader that keeps that limit without a delay too, and our User-Agent middleware in
+    Scrapy's place, sending the contact URL."""
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.middlewares import ContactUserAgentMiddleware
+
+    s = Settings()
+    s.setmodule("crawler.settings", priority="project")
+    assert s.getbool("ROBOTSTXT_OBEY") and s.getbool("AUTOTHROTTLE_ENABLED")
+    assert 1 <= s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2 and s.getint("CONCURRENT_REQUESTS_PER_IP") in (0, 1, 2)
+    assert s.get("DOWNLOADER") == "crawler.downloader.Downloader"
+    mws = s.getdict("DOWNLOADER_MIDDLEWARES")
+    assert mws["scrapy.downloadermiddlewares.useragent.UserAgentMiddleware"] is None
+    assert mws["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None  # replaced by ours:
+    assert mws["crawler.middlewares.RobotsTxtMiddleware"] and mws["crawler.middlewares.ContactUserAgentMiddleware"]
+    contact = s.get("NIANBAO_CONTACT_URL")
+    assert contact.startswith("https://")
+    req = Request("https://www.henan.gov.cn/")
+    ContactUserAgentMiddleware.from_crawler(SimpleNamespace(settings=s)).process_request(req)
+    ua = req.headers[b"User-Agent"].decode()
+    assert ua.startswith("nianbao-crawler/") and f"+{contact}" in ua
 
 
 # -- registry ----------------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ Discovery per portal:
 2. on a listing page, the family's helper (:mod:`crawler.cms`) names the further list
    pages and the listed links; links whose text is a report title (:mod:`crawler.titles`)
    are report articles, links to sub-columns (2023年, 部门年报, 乡镇年报…) are listings;
-3. on an article, attachments (PDF, DOC, DOCX, WPS, XLS, images) are fetched; when the
-   page's own text is only a pointer (见附件), the record comes from the attachments.
+3. on an article, attachments (PDF, DOC, DOCX, WPS, XLS/XLSX, images) are fetched; when the
+   page's own text is only a pointer (见附件), the record comes from its documents (PDF,
+   DOC…), or, when it links no document, from its images (a scanned report, read by OCR).
+   Spreadsheets are archived, never extracted.
 """
 from __future__ import annotations
 
@@ -32,9 +34,10 @@ from ..cms.generic import anchors
 from ..items import Fetched
 from ..middlewares import Skipped
 
-ATTACHMENT_EXT = {".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".jpg", ".jpeg", ".png", ".gif",
-                  ".txt", ".rtf", ".ofd"}
-EXTRACTABLE_EXT = {".pdf", ".doc", ".docx", ".wps", ".txt", ".rtf"}
+DOCUMENT_EXT = {".pdf", ".doc", ".docx", ".wps", ".txt", ".rtf"}  # documents the extractor reads as text
+IMAGE_EXT = {".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp"}  # scans: the extractor reads them by OCR
+EXTRACTABLE_EXT = DOCUMENT_EXT | IMAGE_EXT
+ATTACHMENT_EXT = EXTRACTABLE_EXT | {".xls", ".xlsx", ".et", ".ofd"}  # spreadsheets and OFD: archived only
 _POINTER = re.compile(r"见附件|详见附件|请见附件|点击下载|附件[:：]")
 _CONTENT_XPATHS = (
     "//div[contains(@class,'TRS_Editor')]", "//*[@id='zoom']", "//div[contains(@class,'hap_xq_content')]",
@@ -218,18 +221,20 @@ class ReportsSpider(scrapy.Spider):
             yield self.fetched(response, kind="attachment", extract=True)
             return
         files = attachment_links(response)
-        docs = [f for f in files if _ext(f.url) in EXTRACTABLE_EXT]
-        own = main_text(response) if docs else ""
-        pointer = bool(docs) and (len(own) < POINTER_PAGE_CHARS or
-                                  (_POINTER.search(own) is not None and len(own) < 2 * POINTER_PAGE_CHARS))
+        # what a pointer page points to: its documents, else (a scanned report) its images
+        sources = [f for f in files if _ext(f.url) in DOCUMENT_EXT] or [f for f in files if _ext(f.url) in IMAGE_EXT]
+        own = main_text(response) if sources else ""
+        pointer = bool(sources) and (len(own) < POINTER_PAGE_CHARS or
+                                     (_POINTER.search(own) is not None and len(own) < 2 * POINTER_PAGE_CHARS))
         item = self.fetched(response, extract=not pointer, has_attachments=bool(files))
         yield item
         if item.error or item.blocked:
             return
         code = response.meta["portal"]
+        record_from = {f.url for f in sources} if pointer else set()
         for f in files:
             yield self._request(f.url, code, "attachment", self.parse_attachment, referrer=response.url,
-                                title=f.text, extract=pointer and _ext(f.url) in EXTRACTABLE_EXT)
+                                title=f.text, extract=f.url in record_from)
 
     def parse_attachment(self, response: Response):
         yield self.fetched(response, extract=bool(response.meta.get("extract")))

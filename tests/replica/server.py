@@ -9,7 +9,8 @@ retries (RETRY_TIMES ≥ max_faults) ends with exactly the fault-free archive.  
 ``latency`` (seconds): every answer waits that long before it is sent, as a real portal's
 response time over a network would (each connection has its own thread, so waits overlap
 across connections, as they do on a real server; 0 = plain loopback).  Every request is logged
-(method, path, host, status, user agent) for the tests and the benchmark.  Ground truth:
+(method, path, host, status, user agent, how many requests to its host were awaiting their
+answer when it arrived) for the tests and the benchmark.  Ground truth:
 ``GET /_replica/truth.json`` and ``/_replica/portals.csv`` (robots.txt disallows them).
 
 Run alone: ``python -m tests.replica.server [--port 8765]`` (prints the registry CSV).
@@ -25,6 +26,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -41,6 +43,7 @@ class Hit:
     conditional: bool
     at: float = 0.0  # time.monotonic() when answered
     fault: str = ""  # injected fault: 500 | reset | truncated | slow
+    in_flight: int = 1  # requests to this host awaiting their answer when this one arrived, itself included
 
 
 class ReplicaServer:
@@ -62,6 +65,7 @@ class ReplicaServer:
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         self._retried: set[str] = set()
+        self._in_flight: dict[str, int] = {}  # Host header → requests awaiting their answer
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -167,6 +171,27 @@ class ReplicaServer:
             return kind
 
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        """Answer one request, counted in flight for its host from its arrival until its answer
+        starts (never longer: a client cannot have its answer, and send the next request in
+        that slot, before then — so the count never exceeds the client's own)."""
+        host = h.headers.get("Host", "")
+        with self._lock:
+            self._in_flight[host] = in_flight = self._in_flight.get(host, 0) + 1
+        counted = True
+
+        def answering() -> None:
+            nonlocal counted
+            with self._lock:
+                if counted:
+                    counted = False
+                    self._in_flight[host] -= 1
+
+        try:
+            self._answer(h, method, in_flight, answering)
+        finally:
+            answering()
+
+    def _answer(self, h: BaseHTTPRequestHandler, method: str, in_flight: int, answering: Callable[[], None]) -> None:
         parts = urlsplit(h.path)
         form: dict[str, str] = {}
         if method == "POST":
@@ -180,7 +205,8 @@ class ReplicaServer:
         elif fault in ("500", "reset"):
             with self._lock:
                 self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), 500 if fault == "500" else 0,
-                                     h.headers.get("User-Agent", ""), False, time.monotonic(), fault))
+                                     h.headers.get("User-Agent", ""), False, time.monotonic(), fault, in_flight))
+            answering()
             if fault == "reset":  # RST instead of an answer
                 h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 h.close_connection = True
@@ -211,7 +237,8 @@ class ReplicaServer:
             fault = ""  # nothing to cut short: answered whole
         with self._lock:
             self.hits.append(Hit(method, h.path, h.headers.get("Host", ""), status,
-                                 h.headers.get("User-Agent", ""), conditional, time.monotonic(), fault))
+                                 h.headers.get("User-Agent", ""), conditional, time.monotonic(), fault, in_flight))
+        answering()
         h.send_response(status)
         for k, v in headers.items():
             if status == 304 and k == "Content-Type":

@@ -20,11 +20,14 @@ prefix     code   family       what it exercises
                                labelled UTF-8 (header and meta), sample 003, a 404 link,
                                a report under a robots.txt Disallow
 /shanyang/ 410811 trs          ``createPageHTML(2, 0, "index", "html")``, sub-column
-                               部门年报, sample 002, a DOC pointer page
+                               部门年报, sample 002, a DOC the column links itself (its
+                               见附件 page is not linked), an XLSX 附表 beside an HTML
+                               report (archived, not extracted)
 /mengjin/  410308 hanweb       nav → ``/col/colN/index.html``, records by POST to
                                ``dataproxy.jsp`` (perpage 2, 3 pages per call), sample 001
 /baofeng/  410421 channels     nav → 政务公开 hub → ``/channels/32564.html``; page 2
-                               ``32564_2.html`` known only from 当前第1/2页 (script pager)
+                               ``32564_2.html`` known only from 当前第1/2页 (script pager),
+                               a report naming no place (县人民政府办公室): region = portal
 /lingbao/  411282 smx          nav → ``/16030/0000/zhengfuxinxi-1.html`` → ``-2.html``
                                (下一页/尾页 links), articles ``/16030/YYYY/M/<id>.html``
 /dengzhou/ 411381 webinfo      known column ``/zl/zfxxgk/zfxxgknb/`` → ``index_2.htm``,
@@ -52,9 +55,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import html
+import io
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -213,6 +218,48 @@ def notice_page(title: str) -> str:
                        "<p>特此通知。</p></div>")
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx(rows: list[list[str]]) -> bytes:
+    """A minimal one-sheet workbook of inline strings, byte-for-byte the same on every build."""
+    ns = "http://schemas.openxmlformats.org/"
+    cells = "".join("<row>" + "".join(f'<c t="inlineStr"><is><t>{esc(v)}</t></is></c>' for v in row) + "</row>"
+                    for row in rows)
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{ns}package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" '
+        f'Type="{ns}officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{ns}spreadsheetml/2006/main" xmlns:r="{ns}officeDocument/2006/'
+        'relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship '
+        f'Id="rId1" Type="{ns}officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        "</Relationships>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{ns}spreadsheetml/2006/main"><sheetData>{cells}'
+        "</sheetData></worksheet>",
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, xml in parts.items():
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 20, 9, 30, 0)), xml)
+    return buf.getvalue()
+
+
+def unnamed(record: dict, names: dict[str, str]) -> dict:
+    """``record`` with its region's names replaced everywhere (``names``: old → new, applied in
+    order), as the report of a body that names only itself reads (县人民政府办公室…): only the
+    portal it is published on tells where it is from."""
+    text = json.dumps(record, ensure_ascii=False)
+    for old, new in names.items():
+        text = text.replace(old, new)
+    return {**json.loads(text), "region": ""}
+
+
 # -- the portals --------------------------------------------------------------------------------
 
 
@@ -259,6 +306,13 @@ class _Builder:
     def notice(self, title: str, path: str) -> None:
         self.rep.add(path, notice_page(title))
         self.rep.non_reports.append(path)
+
+    def attach(self, path: str, name: str, data: bytes, content_type: str) -> tuple[str, str]:
+        """A file a report page links beside its text (a 附表 spreadsheet): served, fetched once,
+        never the record.  Returns ``(name, path)`` for ``html_options={"attachments": […]}``."""
+        self.rep.add(path, data, content_type)
+        self.rep.article_paths.add(path)
+        return name, path
 
 
 def _synth(seed: int, year: int, code: str, used: set) -> dict:
@@ -444,6 +498,9 @@ def _longting(rep: Replica, used: set) -> None:
         rep.listing_paths.add(path)
 
 
+SHANYANG_XLSX = "/shanyang/zwgk/zfxxgknb/202002/P020200210001.xlsx"  # a report page's 附表, archived only
+
+
 def _shanyang(rep: Replica, used: set) -> None:
     b = _Builder(rep, "410811", "trs")
     rep.portals.append(dict(code="410811", name="山阳区", level="county", parent_code="410800",
@@ -458,7 +515,9 @@ def _shanyang(rep: Replica, used: set) -> None:
     t = b.report(r, f"{col}202201/t20220125_4100001.html", fmt="doc", file_path=f"{col}202201/P020220125001.doc")
     main.append((t.url_path, r["title"], t))
     r = _synth(52, 2019, "410811", used)
-    t = b.report(r, f"{col}202002/t20200210_3000001.html")
+    sheet = b.attach(SHANYANG_XLSX, "附表：2019年政府信息公开情况统计表.xlsx",
+                     xlsx([["收到和处理政府信息公开申请情况", "自然人"], ["一、本年新收政府信息公开申请数量", "0"]]), XLSX)
+    t = b.report(r, f"{col}202002/t20200210_3000001.html", html_options={"attachments": [sheet]})
     main.append((t.url_path, r["title"], t))
     r = _synth(53, 2022, "410811", used)
     t = b.report(r, f"{col}bmnb/202302/t20230210_4400001.html")
@@ -547,9 +606,13 @@ def _pages(entries: list, per: int) -> list[list]:
     return [entries[i:i + per] for i in range(0, len(entries), per)] or [[]]
 
 
+REGIONLESS_REPORT = "/baofeng/contents/32564/563280.html"  # 县人民政府办公室…: no place named in it
+
+
 def _baofeng(rep: Replica, used: set) -> None:
     """Pingdingshan ``channels`` (宝丰县): nav → 政务公开 hub → ``/channels/32564.html``; pages
-    ``32564_2.html`` … whose pager prints 当前第k/N页 and turns pages by script only."""
+    ``32564_2.html`` … whose pager prints 当前第k/N页 and turns pages by script only; a
+    report that names no place (县人民政府办公室…), whose region only the portal gives."""
     code, pre = "410421", "/baofeng/"
     b = _Builder(rep, code, "channels")
     rep.portals.append(dict(code=code, name="宝丰县", level="county", parent_code="410400",
@@ -573,6 +636,12 @@ def _baofeng(rep: Replica, used: set) -> None:
             npath = f"{pre}contents/32564/{next(ids)}.html"
             b.notice(note, npath)
             entries.append((npath, note, None))
+    # the county office's report names no place at all: its region is the portal's
+    r = unnamed(synth.make_record(74, year=2021, agency="宝丰县人民政府办公室", region_code=code),
+                {"平顶山市宝丰县": "县", "宝丰县": "县", "平顶山市": ""})
+    used.add((r["agency"], r["year"]))
+    t = b.report(r, REGIONLESS_REPORT, html_options={"container": "zoom"})
+    entries.append((REGIONLESS_REPORT, r["title"], t))
     chunks = _pages(entries, 2)
     n = len(chunks)
     for k, chunk in enumerate(chunks, start=1):
@@ -656,6 +725,7 @@ def _dengzhou(rep: Replica, used: set) -> None:
     subnav = ('<div class="subnav"><a href="../zfxxgkzn/">信息公开指南</a> <a href="./">信息公开年报</a> '
               '<a href="../zfxxgkyb/">信息公开月报</a></div>')
     rec = synth.make_record(91, year=2023, agency="邓州市张楼乡人民政府", region_code=code)
+    rec["agency"] = "南阳市邓州市张楼乡人民政府"  # a record's agency is the full name, city included
     used.add((rec["agency"], rec["year"]))
     records = [rec, _synth(92, 2022, code, used)]
     entries = []

@@ -4,6 +4,7 @@ Contract (the crawler and ``python -m extract rebuild`` code against these names
 
     from extract.store import Archive, raw_path
     a = Archive("archive.db")       # creates or migrates the schema; WAL; foreign keys on
+    a.db                            # the same connection as a sqlite_utils.Database
     a.upsert_portals(rows)          # the registry (code, name, level, parent_code, homepage, ...)
     a.record_document(sha256, url=..., format=..., size=..., fetched_at=...,
                       content_type=None, status="ok", error=None,
@@ -52,6 +53,33 @@ Semantics:
   :mod:`extract.templates` on open (ids stable per (template, key)).  Each cell row
   carries the spec keys (``row_key`` …) and integer foreign keys to them (``row_id`` …).
 * Layout of the raw store (content-addressed): ``ARCHIVE_DIR/<sha256[:2]>/<sha256>``.
+* ``report_summary.applications_total`` (申请总数) = ``new_received`` + ``carried_over``
+  (一、本年新收 + 二、上年结转, the 总计 column): the requests to handle in the year, for which
+  the template prints no row; NULL when either is unknown.
+
+Schema (made and migrated on open, in one transaction; ``PRAGMA user_version`` =
+:data:`SCHEMA_VERSION`).  ``Archive.db`` is a :class:`sqlite_utils.Database` on the same
+connection, and sqlite-utils makes what it can state:
+
+* the tables of :data:`TABLES` (templates, section_parts, sections, crawls, fetch_log,
+  crawl_portals, report_summary, archive_state): column types, NOT NULL, defaults, primary
+  keys, foreign keys with ON DELETE CASCADE (``Table.create``).  On an existing archive the
+  declared columns it lacks are appended (``Table.add_column``; NOT NULL only with a default),
+  and a report_summary that gained a column is recomputed (and ``derived_version`` changed,
+  so the prebuilt CSV is written again);
+* every index (:data:`INDEXES`, ``Table.create_index``; retired ones dropped);
+* the columns ``start_crawl``/``finish_crawl`` add to ``crawls`` (``add_missing_columns``)
+  and the upsert of the two small label tables ``templates`` and ``section_parts``.
+
+Kept as SQL, because sqlite-utils cannot state them: the tables with CHECK constraints
+(documents, figures, checks), UNIQUE constraints (reports.document_sha256, the label tables'
+(template, key)), a DEFERRABLE foreign key (portals.parent_code), NUMERIC columns (figures,
+active_disclosure) or WITHOUT ROWID (the cell tables) -- :data:`SQL_TABLES`,
+``_LOOKUP_DDL``, ``_CELL_DDL``; the contentless trigram FTS5 table and its fts5vocab table;
+the ``stale_portals`` view (:data:`SQL_SEARCH_AND_VIEWS`).  There are no triggers.  The
+writes stay plain SQL: their upserts merge (URLs accumulate, ``coalesce`` keeps known values)
+and the bulk paths are ``executemany`` in the caller's transaction, neither of which
+sqlite-utils' insert/upsert would do as well.
 
 Search: ``search_fts`` is a contentless FTS5 table (trigram tokenizer) whose rowid is
 ``reports.id`` and whose columns are the title and the narrative parts joined by newlines.
@@ -76,9 +104,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 from urllib.parse import quote
 
+from sqlite_utils import Database
+from sqlite_utils.db import DescIndex, ForeignKey
+
 from extract.templates import TEMPLATES, Template
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: report_summary.applications_total
 STALE_RUNS = 3  # consecutive crawls without a page answered that flag a portal in stale_portals
 
 # The narrative parts of a report (the spec's ``sections`` keys), in report order.
@@ -110,6 +141,96 @@ CELL_TABLES = {
     "reviews": ("group_key", "outcome_key", "review_groups", "review_outcomes", "group_id", "outcome_id"),
 }
 
+# -- the schema -----------------------------------------------------------------------
+#
+# Declared here and created through sqlite-utils (``Table.create`` on the archive's own
+# connection): the tables whose every property -- column types, NOT NULL, defaults, primary
+# keys (compound too), foreign keys (with ON DELETE CASCADE) -- sqlite-utils states.  On an
+# existing archive, a declared column the file lacks is added (``Table.add_column``).
+# Columns are only ever appended, never renamed or reordered.
+
+CRAWL_PORTAL_COUNTS = ("new_reports", "new", "unchanged", "errors", "blocked")
+
+
+def _cascade(table: str) -> ForeignKey:
+    """``report_id REFERENCES reports(id) ON DELETE CASCADE``: a report's rows go with it."""
+    return ForeignKey(table, "report_id", "reports", "id", on_delete="CASCADE")
+
+
+# report_summary: one wide row per report; every figure is the printed 总计 column.
+# (column, type, its SQL over r = reports, a = the report's applications (总计 column),
+# v = its reviews, 中文 label).  A column added here is appended to the table of an
+# existing archive, which is then recomputed (Archive._migrate).
+SUMMARY_COLUMNS: tuple[tuple[str, type, str, str], ...] = (
+    ("report_id", int, "r.id", "报告编号"),
+    ("title", str, "r.title", "报告标题"),
+    ("year", int, "r.year", "报告年度"),
+    ("agency", str, "r.agency", "发布机关"),
+    ("region", str, "r.region", "行政区划"),
+    ("region_code", str, "r.region_code", "行政区划代码"),
+    ("city", str, "r.city", "地级市"),
+    ("city_code", str, "r.city_code", "地级市代码"),
+    ("level", str, "r.level", "层级"),
+    ("template", str, "r.template", "模板"),
+    ("portal_code", str, "r.portal_code", "门户代码"),
+    ("published", str, "r.published", "发布日期"),
+    ("url", str, "r.url", "原文地址"),
+    ("new_received", int, "a.new_received", "一、本年新收申请数量（件）"),
+    ("carried_over", int, "a.carried_over", "二、上年结转申请数量（件）"),
+    ("granted", int, "a.granted", "三（一）予以公开（件）"),
+    ("partially_granted", int, "a.partially_granted", "三（二）部分公开（件）"),
+    ("denied", int, "a.denied", "三（三）不予公开合计（件）"),
+    ("unable", int, "a.unable", "三（四）无法提供合计（件）"),
+    ("rejected", int, "a.rejected", "三（五）不予处理合计（件）"),
+    ("other_handling", int, "a.other_handling", "三（六）其他处理（件）"),
+    ("results_total", int, "a.results_total", "三（七）总计（件）"),
+    ("carried_forward", int, "a.carried_forward", "四、结转下年度继续办理（件）"),
+    ("refusal_share", float,
+     "CASE WHEN a.results_total > 0 "
+     "THEN round(1.0 * (coalesce(a.denied, 0) + coalesce(a.rejected, 0)) / a.results_total, 4) END",
+     "拒绝率 =（不予公开 + 不予处理）/ 总计"),
+    ("reconsideration", int, "v.reconsideration", "行政复议总计（件）"),
+    ("reconsideration_corrected", int, "v.reconsideration_corrected", "行政复议结果纠正（件）"),
+    ("litigation", int, "v.litigation", "行政诉讼总计（件）"),
+    ("litigation_corrected", int, "v.litigation_corrected", "行政诉讼结果纠正（件）"),
+    ("checks_failed", int, "r.checks_failed", "未通过的校验项数"),
+    ("failed_checks", str,
+     "(SELECT group_concat(name, ',') FROM ("
+     "SELECT name FROM checks c WHERE c.report_id = r.id AND c.ok = 0 ORDER BY c.ord))",
+     "未通过的校验项"),
+    # the requests to handle in the year: 一 + 二 (= 三（七）总计 + 四 when the 勾稽关系 holds;
+    # the template prints no row for it).  NULL when either is unknown.
+    ("applications_total", int, "a.new_received + a.carried_over", "申请总数 = 一、本年新收 + 二、上年结转（件）"),
+)
+
+# name -> the arguments of sqlite-utils' Table.create; created in this order (a foreign
+# key's target first; reports, which several reference, is one of the SQL tables below)
+TABLES: dict[str, dict[str, Any]] = {
+    "templates": dict(columns={"version": str, "title": str, "scope": str}, pk="version", not_null={"title"}),
+    "section_parts": dict(columns={"key": str, "label": str, "ord": int}, pk="key", not_null={"label", "ord"}),
+    "sections": dict(columns={"report_id": int, "part": str, "text": str}, pk=("report_id", "part"),
+                     not_null={"report_id", "part", "text"},
+                     foreign_keys=[_cascade("sections"), ("part", "section_parts", "key")]),
+    "crawls": dict(columns={"id": int, "started_at": str, "finished_at": str}, pk="id", not_null={"started_at"}),
+    "fetch_log": dict(columns={"id": int, "crawl_id": int, "url": str, "final_url": str, "status": int,
+                               "fetched_at": str, "content_type": str, "size": int, "sha256": str, "referrer": str,
+                               "portal_code": str, "outcome": str},
+                      pk="id", not_null={"url", "fetched_at", "outcome"}, foreign_keys=[("crawl_id", "crawls", "id")]),
+    "crawl_portals": dict(columns={"crawl_id": int, "portal_code": str, **dict.fromkeys(CRAWL_PORTAL_COUNTS, int)},
+                          pk=("crawl_id", "portal_code"), not_null={"crawl_id", "portal_code", *CRAWL_PORTAL_COUNTS},
+                          defaults=dict.fromkeys(CRAWL_PORTAL_COUNTS, 0), foreign_keys=[("crawl_id", "crawls", "id")]),
+    "report_summary": dict(columns={name: kind for name, kind, _, _ in SUMMARY_COLUMNS}, pk="report_id",
+                           foreign_keys=[_cascade("report_summary")]),
+    "archive_state": dict(columns={"key": str, "value": str}, pk="key"),
+}
+
+# Kept as SQL, created first: tables with a constraint sqlite-utils' Table.create does not
+# state -- CHECK (documents, figures, checks), UNIQUE (reports.document_sha256 and the
+# lookups' (template, key), the target of their label upsert), DEFERRABLE INITIALLY DEFERRED
+# (portals.parent_code: a batch of the registry may name a parent before its row), a NUMERIC
+# column (figures.value, active_disclosure.value: 3 stays 3, 0.5 stays 0.5; sqlite-utils has
+# no NUMERIC type) and WITHOUT ROWID (the cell tables).  A column added to one of them needs
+# its own ALTER TABLE in Archive._migrate.
 _LOOKUP_DDL = """
 CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
@@ -133,21 +254,9 @@ CREATE TABLE IF NOT EXISTS {table} (
     {cid} INTEGER REFERENCES {clookup}(id),
     PRIMARY KEY (report_id, {rk}, {ck})
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS idx_{table}_{rid} ON {table}({rid});
-CREATE INDEX IF NOT EXISTS idx_{table}_{cid} ON {table}({cid});
 """
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS templates (
-    version TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    scope TEXT
-);
-CREATE TABLE IF NOT EXISTS section_parts (
-    key TEXT PRIMARY KEY,
-    label TEXT NOT NULL,
-    ord INTEGER NOT NULL
-);
+SQL_TABLES = """
 CREATE TABLE IF NOT EXISTS portals (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -160,8 +269,6 @@ CREATE TABLE IF NOT EXISTS portals (
     evidence TEXT,
     extra TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_portals_level ON portals(level);
-CREATE INDEX IF NOT EXISTS idx_portals_parent_code ON portals(parent_code);
 
 CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
@@ -177,9 +284,6 @@ CREATE TABLE IF NOT EXISTS documents (
     portal_code TEXT REFERENCES portals(code),
     referrer TEXT
 );
-CREATE INDEX IF NOT EXISTS idx_documents_status ON documents(status);
-CREATE INDEX IF NOT EXISTS idx_documents_format ON documents(format);
-CREATE INDEX IF NOT EXISTS idx_documents_portal_code ON documents(portal_code);
 
 CREATE TABLE IF NOT EXISTS reports (
     id INTEGER PRIMARY KEY,
@@ -201,36 +305,6 @@ CREATE TABLE IF NOT EXISTS reports (
     warnings TEXT,
     extra TEXT
 );
--- year DESC: the table page's order (sort_desc: year) read forward, ties by id ascending as
--- Datasette's next-page clause expects (a backward scan of an ascending index gave ties by id
--- descending on the first page: rows repeated and skipped from page 2 on)
-DROP INDEX IF EXISTS idx_reports_year;
-CREATE INDEX IF NOT EXISTS idx_reports_year_desc ON reports(year DESC);
-DROP INDEX IF EXISTS idx_reports_city;
-CREATE INDEX IF NOT EXISTS idx_reports_city_year ON reports(city, year);
-CREATE INDEX IF NOT EXISTS idx_reports_city_code ON reports(city_code);
--- the facet columns with year: a facet of page 2 (Datasette adds the next-page clause on
--- year and id to it) stays a scan of one covering index
-DROP INDEX IF EXISTS idx_reports_level;
-DROP INDEX IF EXISTS idx_reports_template;
-DROP INDEX IF EXISTS idx_reports_checks_failed;
-CREATE INDEX IF NOT EXISTS idx_reports_level_year ON reports(level, year);
-CREATE INDEX IF NOT EXISTS idx_reports_template_year ON reports(template, year);
-CREATE INDEX IF NOT EXISTS idx_reports_checks_failed_year ON reports(checks_failed, year);
-DROP INDEX IF EXISTS idx_reports_region_code;
-DROP INDEX IF EXISTS idx_reports_portal_code;
-CREATE INDEX IF NOT EXISTS idx_reports_region_year ON reports(region_code, year);
-CREATE INDEX IF NOT EXISTS idx_reports_agency ON reports(agency);
-CREATE INDEX IF NOT EXISTS idx_reports_portal_year ON reports(portal_code, year);
-CREATE INDEX IF NOT EXISTS idx_reports_format ON reports(format);
-
-CREATE TABLE IF NOT EXISTS sections (
-    report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
-    part TEXT NOT NULL REFERENCES section_parts(key),
-    text TEXT NOT NULL,
-    PRIMARY KEY (report_id, part)
-);
-CREATE INDEX IF NOT EXISTS idx_sections_part ON sections(part);
 
 CREATE TABLE IF NOT EXISTS figures (
     report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
@@ -247,7 +321,6 @@ CREATE TABLE IF NOT EXISTS figures (
     text TEXT NOT NULL,
     PRIMARY KEY (report_id, ord)
 );
-CREATE INDEX IF NOT EXISTS idx_figures_topic ON figures(topic, detail, cumulative);
 
 CREATE TABLE IF NOT EXISTS checks (
     report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
@@ -257,47 +330,15 @@ CREATE TABLE IF NOT EXISTS checks (
     ord INTEGER NOT NULL,
     PRIMARY KEY (report_id, name)
 );
-CREATE INDEX IF NOT EXISTS idx_checks_name_ok ON checks(name, ok);
-CREATE INDEX IF NOT EXISTS idx_checks_ok ON checks(ok);
+"""
 
-CREATE TABLE IF NOT EXISTS crawls (
-    id INTEGER PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT
-);
+# Also SQL, created last: the search index (a contentless FTS5 table with the trigram
+# tokenizer and its fts5vocab table; sqlite-utils' enable_fts makes a content table with
+# triggers, not this) and the stale_portals view (a SELECT either way).
+SQL_SEARCH_AND_VIEWS = """
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, tokenize='trigram', content='');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, 'row');
 
-CREATE TABLE IF NOT EXISTS fetch_log (
-    id INTEGER PRIMARY KEY,
-    crawl_id INTEGER REFERENCES crawls(id),
-    url TEXT NOT NULL,
-    final_url TEXT,
-    status INTEGER,
-    fetched_at TEXT NOT NULL,
-    content_type TEXT,
-    size INTEGER,
-    sha256 TEXT,
-    referrer TEXT,
-    portal_code TEXT,
-    outcome TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_url ON fetch_log(url);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_sha256 ON fetch_log(sha256);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_portal_code ON fetch_log(portal_code);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_outcome ON fetch_log(outcome);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_crawl_id ON fetch_log(crawl_id);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_status ON fetch_log(status);
-
-CREATE TABLE IF NOT EXISTS crawl_portals (
-    crawl_id INTEGER NOT NULL REFERENCES crawls(id),
-    portal_code TEXT NOT NULL,
-    new_reports INTEGER NOT NULL DEFAULT 0,
-    new INTEGER NOT NULL DEFAULT 0,
-    unchanged INTEGER NOT NULL DEFAULT 0,
-    errors INTEGER NOT NULL DEFAULT 0,
-    blocked INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (crawl_id, portal_code)
-);
-CREATE INDEX IF NOT EXISTS idx_crawl_portals_portal ON crawl_portals(portal_code, crawl_id);
 CREATE VIEW IF NOT EXISTS stale_portals AS
 SELECT cp.portal_code, COUNT(*) AS empty_runs, MIN(cp.crawl_id) AS since_crawl_id,
        MAX(cp.crawl_id) AS last_crawl_id, SUM(cp.errors) AS errors, SUM(cp.blocked) AS blocked
@@ -306,57 +347,59 @@ WHERE cp.crawl_id > COALESCE((SELECT MAX(y.crawl_id) FROM crawl_portals y
                               WHERE y.portal_code = cp.portal_code AND y.new + y.unchanged > 0), 0)
 GROUP BY cp.portal_code
 HAVING COUNT(*) >= 3;
-
-CREATE TABLE IF NOT EXISTS report_summary (
-    report_id INTEGER PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
-    title TEXT,
-    year INTEGER,
-    agency TEXT,
-    region TEXT,
-    region_code TEXT,
-    city TEXT,
-    city_code TEXT,
-    level TEXT,
-    template TEXT,
-    portal_code TEXT,
-    published TEXT,
-    url TEXT,
-    new_received INTEGER,
-    carried_over INTEGER,
-    granted INTEGER,
-    partially_granted INTEGER,
-    denied INTEGER,
-    unable INTEGER,
-    rejected INTEGER,
-    other_handling INTEGER,
-    results_total INTEGER,
-    carried_forward INTEGER,
-    refusal_share REAL,
-    reconsideration INTEGER,
-    reconsideration_corrected INTEGER,
-    litigation INTEGER,
-    litigation_corrected INTEGER,
-    checks_failed INTEGER,
-    failed_checks TEXT
-);
-CREATE INDEX IF NOT EXISTS idx_report_summary_year ON report_summary(year);
-CREATE INDEX IF NOT EXISTS idx_report_summary_level ON report_summary(level);
-CREATE INDEX IF NOT EXISTS idx_report_summary_template ON report_summary(template);
-CREATE INDEX IF NOT EXISTS idx_report_summary_checks_failed ON report_summary(checks_failed);
-DROP INDEX IF EXISTS idx_report_summary_city_year;
-CREATE INDEX IF NOT EXISTS idx_report_summary_city_year_totals
-    ON report_summary(city, year, new_received, results_total, granted, denied, rejected);
-CREATE INDEX IF NOT EXISTS idx_report_summary_agency ON report_summary(agency, city, denied, rejected, results_total);
-CREATE INDEX IF NOT EXISTS idx_report_summary_year_outcomes ON report_summary(year, granted, partially_granted, denied, unable, rejected, other_handling);
-
-CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, tokenize='trigram', content='');
-CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, 'row');
-
-CREATE TABLE IF NOT EXISTS archive_state (
-    key TEXT PRIMARY KEY,
-    value TEXT
-);
 """
+
+# Every index, created through sqlite-utils (Table.create_index, if not exists):
+# (name, table, columns).  Every facet column and foreign key leads one.
+INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("idx_portals_level", "portals", ("level",)),
+    ("idx_portals_parent_code", "portals", ("parent_code",)),
+    ("idx_documents_status", "documents", ("status",)),
+    ("idx_documents_format", "documents", ("format",)),
+    ("idx_documents_portal_code", "documents", ("portal_code",)),
+    # year DESC: the table page's order (sort_desc: year) read forward, ties by id ascending as
+    # Datasette's next-page clause expects (a backward scan of an ascending index gave ties by id
+    # descending on the first page: rows repeated and skipped from page 2 on)
+    ("idx_reports_year_desc", "reports", (DescIndex("year"),)),
+    ("idx_reports_city_year", "reports", ("city", "year")),
+    ("idx_reports_city_code", "reports", ("city_code",)),
+    # the facet columns with year: a facet of page 2 (Datasette adds the next-page clause on
+    # year and id to it) stays a scan of one covering index
+    ("idx_reports_level_year", "reports", ("level", "year")),
+    ("idx_reports_template_year", "reports", ("template", "year")),
+    ("idx_reports_checks_failed_year", "reports", ("checks_failed", "year")),
+    ("idx_reports_region_year", "reports", ("region_code", "year")),
+    ("idx_reports_agency", "reports", ("agency",)),
+    ("idx_reports_portal_year", "reports", ("portal_code", "year")),
+    ("idx_reports_format", "reports", ("format",)),
+    ("idx_sections_part", "sections", ("part",)),
+    ("idx_figures_topic", "figures", ("topic", "detail", "cumulative")),
+    ("idx_checks_name_ok", "checks", ("name", "ok")),
+    ("idx_checks_ok", "checks", ("ok",)),
+    ("idx_fetch_log_url", "fetch_log", ("url",)),
+    ("idx_fetch_log_sha256", "fetch_log", ("sha256",)),
+    ("idx_fetch_log_portal_code", "fetch_log", ("portal_code",)),
+    ("idx_fetch_log_outcome", "fetch_log", ("outcome",)),
+    ("idx_fetch_log_crawl_id", "fetch_log", ("crawl_id",)),
+    ("idx_fetch_log_status", "fetch_log", ("status",)),
+    ("idx_crawl_portals_portal", "crawl_portals", ("portal_code", "crawl_id")),
+    ("idx_report_summary_year", "report_summary", ("year",)),
+    ("idx_report_summary_level", "report_summary", ("level",)),
+    ("idx_report_summary_template", "report_summary", ("template",)),
+    ("idx_report_summary_checks_failed", "report_summary", ("checks_failed",)),
+    ("idx_report_summary_city_year_totals", "report_summary",
+     ("city", "year", "new_received", "results_total", "granted", "denied", "rejected")),
+    ("idx_report_summary_agency", "report_summary", ("agency", "city", "denied", "rejected", "results_total")),
+    ("idx_report_summary_year_outcomes", "report_summary",
+     ("year", "granted", "partially_granted", "denied", "unable", "rejected", "other_handling")),
+) + tuple(
+    (f"idx_{table}_{col}", table, (col,))
+    for table, (_, _, _, _, rid, cid) in CELL_TABLES.items() for col in (rid, cid)
+)
+# indexes of earlier versions, replaced by the ones above (dropped if there)
+RETIRED_INDEXES = ("idx_reports_year", "idx_reports_city", "idx_reports_level", "idx_reports_template",
+                   "idx_reports_checks_failed", "idx_reports_region_code", "idx_reports_portal_code",
+                   "idx_report_summary_city_year")
 
 # The text indexed for a report: one SQL expression, used to insert and to delete
 # (a contentless FTS5 row is deleted by repeating the values it was inserted with).
@@ -368,19 +411,11 @@ SELECT r.id, r.title, coalesce((
 FROM reports r {where}
 """
 
-# One wide row per report; every total is the printed 总计 column.
-_SUMMARY_INSERT = """
-INSERT INTO report_summary
-SELECT r.id, r.title, r.year, r.agency, r.region, r.region_code, r.city, r.city_code,
-       r.level, r.template, r.portal_code, r.published, r.url,
-       a.new_received, a.carried_over, a.granted, a.partially_granted, a.denied, a.unable,
-       a.rejected, a.other_handling, a.results_total, a.carried_forward,
-       CASE WHEN a.results_total > 0
-            THEN round(1.0 * (coalesce(a.denied, 0) + coalesce(a.rejected, 0)) / a.results_total, 4) END,
-       v.reconsideration, v.reconsideration_corrected, v.litigation, v.litigation_corrected,
-       r.checks_failed,
-       (SELECT group_concat(name, ',') FROM (
-            SELECT name FROM checks c WHERE c.report_id = r.id AND c.ok = 0 ORDER BY c.ord))
+# One wide row per report (SUMMARY_COLUMNS), named column by column: the order of the
+# table's columns (an added one comes last) does not matter.
+_SUMMARY_INSERT = (
+    "INSERT INTO report_summary(" + ", ".join(name for name, _, _, _ in SUMMARY_COLUMNS) + ")\nSELECT "
+    + ",\n       ".join(sql for _, _, sql, _ in SUMMARY_COLUMNS) + """
 FROM reports r
 LEFT JOIN (
     SELECT report_id,
@@ -407,7 +442,7 @@ LEFT JOIN (
     GROUP BY report_id
 ) v ON v.report_id = r.id
 {where}
-"""
+""")
 
 
 class StoreError(ValueError):
@@ -444,6 +479,9 @@ class Archive:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA synchronous = NORMAL")
+        # the same connection through sqlite-utils: the schema is made with it (the writes
+        # are plain SQL: executemany in the caller's transaction is what keeps them fast)
+        self.db = Database(self.conn, recursive_triggers=False, execute_plugins=False)
         self._migrate()
 
     # -- lifecycle -------------------------------------------------------------------
@@ -488,27 +526,49 @@ class Archive:
                 f"{self.path} has schema version {version}, newer than this code ({SCHEMA_VERSION})"
             )
         with self.transaction() as c:
-            for stmt in _statements(SCHEMA + _lookup_and_cell_ddl()):
+            for stmt in _statements(SQL_TABLES + _lookup_and_cell_ddl()):
+                c.execute(stmt)
+            added = self._create_tables()
+            for name in RETIRED_INDEXES:
+                c.execute(f"DROP INDEX IF EXISTS {name}")
+            for name, table, columns in INDEXES:
+                self.db.table(table).create_index(columns, index_name=name, if_not_exists=True)
+            for stmt in _statements(SQL_SEARCH_AND_VIEWS):
                 c.execute(stmt)
             self._sync_lookups(c)
             c.execute("INSERT OR IGNORE INTO archive_state(key, value) VALUES ('derived_version', ?)",
                       (_new_version(),))
+            if "report_summary" in added:  # new summary columns: recompute it (and the CSV follows)
+                c.execute("DELETE FROM report_summary")
+                c.execute(_SUMMARY_INSERT.format(where="", and_where=""))
+                _bump_derived_version(c)
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _create_tables(self) -> dict[str, list[str]]:
+        """Create the tables of :data:`TABLES` an archive lacks, and add to the others the
+        declared columns they lack (appended; NOT NULL only with a default, as SQLite allows).
+        Returns the columns added, per table."""
+        added: dict[str, list[str]] = {}
+        for name, spec in TABLES.items():
+            table = self.db.table(name)
+            if not table.exists():
+                table.create(**spec)
+                continue
+            have = {col.lower() for col in table.columns_dict}
+            for col, kind in spec["columns"].items():
+                if col.lower() not in have:
+                    default = spec.get("defaults", {}).get(col)
+                    table.add_column(col, kind, not_null_default=default if col in spec.get("not_null", ()) else None)
+                    added.setdefault(name, []).append(col)
+        return added
 
     def _sync_lookups(self, c: sqlite3.Connection) -> None:
         """(Re)write the label tables from extract.templates; ids are stable per (template, key)."""
-        for version, (title, scope) in TEMPLATE_NAMES.items():
-            c.execute(
-                "INSERT INTO templates(version, title, scope) VALUES (?, ?, ?) "
-                "ON CONFLICT(version) DO UPDATE SET title = excluded.title, scope = excluded.scope",
-                (version, title, scope),
-            )
-        for key, label, ord_ in SECTION_PARTS:
-            c.execute(
-                "INSERT INTO section_parts(key, label, ord) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET label = excluded.label, ord = excluded.ord",
-                (key, label, ord_),
-            )
+        self.db.table("templates").upsert_all(
+            [{"version": v, "title": title, "scope": scope} for v, (title, scope) in TEMPLATE_NAMES.items()],
+            pk="version")
+        self.db.table("section_parts").upsert_all(
+            [{"key": key, "label": label, "ord": ord_} for key, label, ord_ in SECTION_PARTS], pk="key")
         for name, table, kind in LOOKUPS:
             for version, tpl in TEMPLATES.items():
                 spec = tpl.table(table)
@@ -857,7 +917,7 @@ class Archive:
         """Open a crawl row; ``meta`` keys become columns (added as needed)."""
         meta.setdefault("started_at", now_iso())
         with self.transaction() as c:
-            self._add_columns(c, "crawls", meta)
+            self._add_columns("crawls", meta)
             cur = c.execute(f"INSERT INTO crawls({', '.join(meta)}) VALUES ({', '.join('?' * len(meta))})",
                             [_scalar(v) for v in meta.values()])
             return cur.lastrowid
@@ -866,7 +926,7 @@ class Archive:
         """Close a crawl row with its counts (keys become columns)."""
         counts.setdefault("finished_at", now_iso())
         with self.transaction() as c:
-            self._add_columns(c, "crawls", counts)
+            self._add_columns("crawls", counts)
             n = c.execute(f"UPDATE crawls SET {', '.join(f'{k} = ?' for k in counts)} WHERE id = ?",
                           [_scalar(v) for v in counts.values()] + [crawl_id]).rowcount
             if not n:
@@ -905,7 +965,7 @@ class Archive:
         Each row: ``portal_code`` and the counts ``new_reports``, ``new``, ``unchanged``,
         ``errors``, ``blocked`` (missing counts are 0).  A portal whose ``new + unchanged``
         stays 0 for :data:`STALE_RUNS` consecutive crawls shows in the ``stale_portals`` view."""
-        keys = ("new_reports", "new", "unchanged", "errors", "blocked")
+        keys = CRAWL_PORTAL_COUNTS
         rows = list(rows)
         for r in rows:
             if not r.get("portal_code"):
@@ -946,15 +1006,13 @@ class Archive:
             row["new_reports"] = r["n"]
         return sorted(out.values(), key=lambda r: r["portal_code"])
 
-    @staticmethod
-    def _add_columns(c: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
-        have = {r[1] for r in c.execute(f"PRAGMA table_info({table})")}
-        for k, v in values.items():
+    def _add_columns(self, table: str, values: Mapping[str, Any]) -> None:
+        """Add a column for each key the table lacks, typed by its value (int/bool → INTEGER,
+        float → REAL, else TEXT), inside the caller's transaction."""
+        for k in values:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
                 raise StoreError(f"not a usable column name: {k!r}")
-            if k not in have:
-                kind = "INTEGER" if isinstance(v, (bool, int)) else "REAL" if isinstance(v, float) else "TEXT"
-                c.execute(f"ALTER TABLE {table} ADD COLUMN {k} {kind}")
+        self.db.table(table).add_missing_columns([{k: _scalar(v) for k, v in values.items()}])
 
 
 # -- the prebuilt full download of report_summary ------------------------------------
@@ -1151,6 +1209,7 @@ def _statements(script: str) -> list[str]:
 
 
 def _lookup_and_cell_ddl() -> str:
+    """The SQL of the label tables and the cell tables (see SQL_TABLES for why SQL)."""
     ddl = "".join(_LOOKUP_DDL.format(name=name) for name, _, _ in LOOKUPS)
     for table, (rk, ck, rlookup, clookup, rid, cid) in CELL_TABLES.items():
         vtype = "NUMERIC" if table == "active_disclosure" else "INTEGER"

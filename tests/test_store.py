@@ -7,13 +7,14 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from extract.store import (CELL_TABLES, Archive, StoreError, derived_version, export_summary_csv, raw_path,
-                           read_summary_manifest, summary_csv_paths)
+from extract.store import (CELL_TABLES, SUMMARY_COLUMNS, Archive, StoreError, derived_version, export_summary_csv,
+                           raw_path, read_summary_manifest, summary_csv_paths)
 from extract.templates import TEMPLATES
 from tests.replica import synth
 
@@ -200,6 +201,32 @@ def test_store_report_rows_match_the_record(archive):
                                + rec["reviews"]["litigation_after_review"]["total"])
 
 
+def test_summary_has_the_requests_to_handle_new_and_total(archive):
+    """申请 new/total: applications_total = 一、本年新收 + 二、上年结转 (总计 column), which is
+    三（七）总计 + 四、结转下年度 when the 勾稽关系 holds; NULL when either is unknown."""
+    recs = [synth.make_record(i) for i in (3, 7, 9, 11)]
+    assert any(r["applications"]["carried_over"]["total"] for r in recs)
+    unknown = copy.deepcopy(synth.make_record(1))
+    unknown["applications"]["carried_over"]["total"] = None
+    ids = store_records(archive, recs + [unknown])
+    c = archive.conn
+    got = dict(c.execute("SELECT report_id, applications_total FROM report_summary").fetchall())
+    for rid, rec in zip(ids, recs):
+        apps = rec["applications"]
+        assert got[rid] == apps["new_received"]["total"] + apps["carried_over"]["total"] == \
+            apps["total"]["total"] + apps["carried_forward"]["total"]
+    assert got[ids[-1]] is None
+    # described in code: every column of report_summary, in table order, has its Chinese label
+    cols = [r[1] for r in c.execute("PRAGMA table_info(report_summary)")]
+    assert cols == [name for name, _, _, _ in SUMMARY_COLUMNS]
+    assert all(re.search(r"[\u4e00-\u9fff]", label) for _, _, _, label in SUMMARY_COLUMNS)
+    assert dict((n, label) for n, _, _, label in SUMMARY_COLUMNS)["applications_total"].startswith("申请总数")
+    # the bulk path and refresh_derived compute it the same way
+    before = dump(c, ("report_summary",))
+    archive.refresh_derived()
+    assert dump(c, ("report_summary",)) == before
+
+
 def test_restoring_a_document_changes_nothing_and_keeps_the_id(archive):
     recs = [synth.make_record(i) for i in range(5)]
     ids = store_records(archive, recs)
@@ -228,8 +255,9 @@ def test_restoring_a_changed_record_replaces_its_rows(archive):
     assert c.execute("SELECT count(*) FROM applications WHERE report_id = ?", (rid,)).fetchone()[0] == 0
     assert c.execute("SELECT value FROM active_disclosure WHERE report_id = ? AND item_key = 'fees' "
                      "AND measure_key = 'amount'", (rid,)).fetchone()[0] is None
-    s = c.execute("SELECT new_received, results_total FROM report_summary WHERE report_id = ?", (rid,)).fetchone()
-    assert tuple(s) == (None, None)
+    s = c.execute("SELECT new_received, results_total, applications_total FROM report_summary WHERE report_id = ?",
+                  (rid,)).fetchone()
+    assert tuple(s) == (None, None, None)
     assert fts_ids(c, "雾霾治") == [rid]
     assert fts_ids(c, "年政府信息公开工作") == []  # the old title and text are out of the index
     assert c.execute("SELECT count(*) FROM reports").fetchone()[0] == 1
@@ -326,6 +354,9 @@ def test_export_summary_csv(tmp_path):
     assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\xef\xbb\xbf") == 1
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert parsed[0] == columns == m["columns"]
+    assert columns[-1] == "applications_total"
+    totals = [r[columns.index("applications_total")] for r in rows]
+    assert totals == [r[columns.index("new_received")] + r[columns.index("carried_over")] for r in rows]
     assert parsed[1:] == [["" if v is None else str(v) for v in r] for r in rows]
     assert any(v is None for r in rows for v in r) and any(isinstance(v, float) for r in rows for v in r)
     assert m["rows"] == len(rows) == 5 and m["bytes"] == len(data) and m["sha256"] == sha_of(data)
@@ -421,6 +452,48 @@ def test_rebuild_gives_the_same_rows(tmp_path):
     assert c.conn.execute("SELECT count(*) FROM reports").fetchone()[0] == 2
     assert dump(c.conn, ("portals", "fetch_log", "crawls")) == {t: before[t] for t in ("portals", "fetch_log", "crawls")}
     c.close()
+
+
+def test_rebuild_cli_shows_progress_on_stderr_and_replaces_the_archive(tmp_path):
+    """``python -m extract rebuild`` without --quiet: a progress bar (tqdm) on stderr, from 0 to
+    every document, and the archive is then replaced by a new file (os.replace: a new inode),
+    not rewritten in place; nothing of the build is left beside it."""
+    import os
+    import subprocess
+    import sys
+
+    from extract.api import extract_bytes
+    from tests.replica.render import render
+
+    db, raw = tmp_path / "archive.db", tmp_path / "raw"
+    a = Archive(db)
+    a.upsert_portals(registry_rows())
+    for i in range(3):
+        data = render(synth.make_record(40 + i), "html")
+        sha = sha_of(data)
+        raw_path(raw, sha).parent.mkdir(parents=True, exist_ok=True)
+        raw_path(raw, sha).write_bytes(data)
+        url = f"http://x.gov.cn/p{i}.html"
+        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, portal_code="410311")
+        a.store_report(extract_bytes(data, url=url, region_code="410311"), document_sha256=sha, url=url)
+    before = dump(a.conn)
+    a.close()
+    inode = os.stat(db).st_ino
+    with open(db, "rb") as held:  # the old file, as a reader that has it open sees it
+        proc = subprocess.run([sys.executable, "-m", "extract", "rebuild", "--archive-dir", str(raw), "--db", str(db)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        old_header = held.read(16)
+    assert proc.returncode == 0, proc.stderr
+    frames = [f.strip() for f in re.split(r"[\r\n]+", proc.stderr) if f.strip()]
+    assert any(re.match(r"rebuild:\s+0%\|.*\| 0/3 \[", f) for f in frames), proc.stderr
+    assert re.match(r"rebuild: 100%\|.*\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+ ?(doc/s|s/doc)\]$", frames[-1]), proc.stderr
+    assert "100%" not in proc.stdout and re.match(r"rebuilt .*archive\.db in [\d.]+ s: documents 3, reports 3, ",
+                                                   proc.stdout)
+    # replaced atomically: a new file took the name; the old inode was never truncated under a reader
+    assert os.stat(db).st_ino != inode and old_header == b"SQLite format 3\x00"
+    assert not [p.name for p in tmp_path.iterdir() if ".rebuild" in p.name]
+    assert (tmp_path / "archive.report_summary.csv").is_file()  # the download follows the new archive
+    assert_intact(db, before)
 
 
 def test_rebuild_failure_leaves_the_old_archive(tmp_path):

@@ -31,7 +31,7 @@ from .urls import filename_of
 DEFAULT_ARCHIVE_DIR = "data/raw"  # the crawler's ARCHIVE_DIR (crawler/settings.py)
 
 # The tables copied as they are (provenance); their columns are read from the old db.
-KEPT_TABLES = ("portals", "crawls", "documents", "fetch_log")
+KEPT_TABLES = ("portals", "crawls", "crawl_portals", "documents", "fetch_log")
 
 
 def _copy_kept(new: Archive, old_path: str) -> None:

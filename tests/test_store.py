@@ -431,7 +431,9 @@ def test_rebuild_gives_the_same_rows(tmp_path):
         except NotAReport as e:
             a.set_document_status(sha, "not_a_report", f"{e.kind}: {e}")
     a.finish_crawl(cid, fetched=len(docs))
+    a.record_crawl_portals(cid, a.crawl_portal_counts(cid, ["410311"]))  # kept by a rebuild: stale_portals
     before = dump(a.conn)
+    assert before["crawl_portals"]
     search_before = fts_ids(a.conn, "政府信息")
     a.close()
     assert len(before["reports"]) == 3

@@ -39,12 +39,18 @@ test: install
 archive: install
 	$(BIN)/python -m tests.replica.demo --archive $(ARCHIVE_DB)
 
-# the full report_summary CSV beside the archive is (re)written first when the archive changed
+# The full report_summary CSV beside the archive is (re)written first when the archive changed.
+# IMMUTABLE=1 publishes a snapshot (Archive.snapshot: VACUUM INTO $(SNAPSHOT_DB), its CSV beside
+# it) and serves that with -i: an immutable open ignores the WAL, so never the live file.
+SNAPSHOT_DB ?= $(basename $(ARCHIVE_DB)).snapshot.db
+SERVED_DB := $(if $(IMMUTABLE),$(SNAPSHOT_DB),$(ARCHIVE_DB))
 serve: install
+	$(if $(IMMUTABLE),$(BIN)/python -c 'import sys; from extract.store import Archive; a = Archive(sys.argv[1]); \
+	  print("nianbao: snapshot", a.snapshot(sys.argv[2])); a.close()' $(ARCHIVE_DB) $(SNAPSHOT_DB), \
 	$(BIN)/python -c 'import sys; from extract.store import export_summary_csv as e; m = e(sys.argv[1]); \
-	  print("nianbao: report_summary CSV download:", m["rows"], "rows")' $(ARCHIVE_DB)
+	  print("nianbao: report_summary CSV download:", m["rows"], "rows")' $(ARCHIVE_DB))
 	@echo "nianbao: http://$(HOST):$(PORT)/"
-	$(BIN)/datasette serve $(if $(IMMUTABLE),-i $(ARCHIVE_DB),$(ARCHIVE_DB)) -m metadata.yml --plugins-dir plugins \
+	$(BIN)/datasette serve $(if $(IMMUTABLE),-i $(SERVED_DB),$(SERVED_DB)) -m metadata.yml --plugins-dir plugins \
 	  -h $(HOST) -p $(PORT) --setting suggest_facets off --setting sql_time_limit_ms 3000 \
 	  --setting facet_time_limit_ms 1000
 
@@ -62,4 +68,4 @@ schedule: install
 	  echo "schedule: starting the cron daemon"; $$SUDO service cron start >/dev/null 2>&1 || $$SUDO cron; }
 
 clean:
-	rm -rf $(VENV) $(ARCHIVE_DB) data/ .pytest_cache
+	rm -rf $(VENV) $(ARCHIVE_DB) $(SNAPSHOT_DB) data/ .pytest_cache

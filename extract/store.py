@@ -82,9 +82,11 @@ and the bulk paths are ``executemany`` in the caller's transaction, neither of w
 sqlite-utils' insert/upsert would do as well.
 
 Search: ``search_fts`` is a contentless FTS5 table (trigram tokenizer) whose rowid is
-``reports.id`` and whose columns are the title and the narrative parts joined by newlines.
-``search_vocab`` (fts5vocab, 'row') lets a canned query expand 1–2 character queries into
-the trigrams that start with them (trigram alone finds nothing below 3 characters).
+``reports.id`` and whose columns are the title and the narrative parts joined by newlines,
+each ending in :data:`END_OF_TEXT`.  ``search_vocab`` (fts5vocab, 'row') lets a canned query
+expand 1–2 character queries into the trigrams that start with them (trigram alone finds
+nothing below 3 characters); thanks to END_OF_TEXT every character of a text, the last
+ones too, starts a trigram.
 """
 from __future__ import annotations
 
@@ -109,7 +111,7 @@ from sqlite_utils.db import DescIndex, ForeignKey
 
 from extract.templates import TEMPLATES, Template
 
-SCHEMA_VERSION = 2  # 2: report_summary.applications_total
+SCHEMA_VERSION = 3  # 2: report_summary.applications_total; 3: search text ends in END_OF_TEXT
 STALE_RUNS = 3  # consecutive crawls without a page answered that flag a portal in stale_portals
 
 # The narrative parts of a report (the spec's ``sections`` keys), in report order.
@@ -403,13 +405,20 @@ RETIRED_INDEXES = ("idx_reports_year", "idx_reports_city", "idx_reports_level", 
 
 # The text indexed for a report: one SQL expression, used to insert and to delete
 # (a contentless FTS5 row is deleted by repeating the values it was inserted with).
+# Title and body each end in END_OF_TEXT (two newlines) so that every character of the
+# text starts a trigram: the last word of a title (…公开年报) is then found by the 1–2
+# character search, which expands a query into the trigrams starting with it (年报⏎,
+# 报⏎⏎), and a text under 3 characters is indexed at all.  No query of printed text
+# contains two newlines, so 3+ character searches match exactly what they did.
+END_OF_TEXT = "\n\n"
+_EOT_SQL = "char(" + ", ".join(str(ord(ch)) for ch in END_OF_TEXT) + ")"
 _FTS_SELECT = """
-SELECT r.id, r.title, coalesce((
+SELECT r.id, r.title || {eot}, coalesce((
     SELECT group_concat(text, char(10)) FROM (
         SELECT s.text FROM sections s JOIN section_parts p ON p.key = s.part
-        WHERE s.report_id = r.id ORDER BY p.ord)), '')
-FROM reports r {where}
-"""
+        WHERE s.report_id = r.id ORDER BY p.ord)), '') || {eot}
+FROM reports r {{where}}
+""".format(eot=_EOT_SQL)
 
 # One wide row per report (SUMMARY_COLUMNS), named column by column: the order of the
 # table's columns (an added one comes last) does not matter.
@@ -541,6 +550,10 @@ class Archive:
             if "report_summary" in added:  # new summary columns: recompute it (and the CSV follows)
                 c.execute("DELETE FROM report_summary")
                 c.execute(_SUMMARY_INSERT.format(where="", and_where=""))
+                _bump_derived_version(c)
+            if version < 3:  # the indexed text gained END_OF_TEXT: index every report again
+                c.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+                c.execute("INSERT INTO search_fts(rowid, title, body) " + _FTS_SELECT.format(where=""))
                 _bump_derived_version(c)
             c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

@@ -401,6 +401,31 @@ def test_snapshot_writes_the_csv_beside_it(tmp_path):
     assert m["rows"] == 2 and (tmp_path / "pub" / "archive.report_summary.csv").is_file()
 
 
+def test_search_index_ends_every_text_so_its_last_characters_start_trigrams(tmp_path):
+    """Title and narrative are indexed ending in END_OF_TEXT, so the vocabulary holds a trigram
+    starting at each of their last characters (what the 1–2 character search expands); an
+    archive indexed before that (schema 2) is indexed again when it is opened."""
+    rec = synth.make_record(1, year=2024)
+    rec["title"] = "某县民政局2024年政府信息公开年报"
+    a = make_archive(tmp_path / "archive.db", [rec])
+
+    def vocab(conn) -> set[str]:
+        return {t for (t,) in conn.execute("SELECT term FROM search_vocab")}
+
+    assert {"年报\n", "报\n\n"} <= vocab(a.conn)
+    # the index as schema 2 wrote it: the same text without the ending
+    with a.transaction() as c:
+        c.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+        c.execute("INSERT INTO search_fts(rowid, title, body) SELECT r.id, r.title, '' FROM reports r")
+        c.execute("PRAGMA user_version = 2")
+    assert "年报\n" not in vocab(a.conn)
+    a.close()
+    b = Archive(tmp_path / "archive.db")
+    assert {"年报\n", "报\n\n"} <= vocab(b.conn)
+    assert b.conn.execute("""SELECT count(*) FROM search_fts WHERE search_fts MATCH '"政府信息"'""").fetchone()[0] == 1
+    b.close()
+
+
 # -- rebuild --------------------------------------------------------------------------
 
 def test_rebuild_gives_the_same_rows(tmp_path):

@@ -15,7 +15,10 @@
    ``-i`` with ``--immutable``.
 3. For each key page: 3 untimed warm-ups, then ``--requests`` sequential timed requests
    over one keep-alive connection (full response read); prints p50/p95 of the full
-   response and of the first byte, and writes ``bench/out/serve_scale.json``.
+   response and of the first byte, the server's CPU time per request (user + system of the
+   Datasette process, all its threads: the work, without the waits for a core that other
+   jobs on the machine add to the times) and the load average before and after, and writes
+   ``bench/out/serve_scale.json``.
    Goal: p95 <= 300 ms; Datasette's own full CSV stream of report_summary has its own
    (first byte <= 300 ms).  Searches on the reports table page (5 default facets) are
    timed twice: repeated (the plugin's hit cache warm, as for facet clicks and next pages)
@@ -147,6 +150,15 @@ def timed(conn: http.client.HTTPConnection, path: str, headers: dict | None = No
     return (t2 - t0) * 1000, (t1 - t0) * 1000, r.status, len(body)
 
 
+def cpu_ms(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far, in ms (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s) + 0.5) - 1))]
@@ -231,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report_summary CSV: {manifest['rows']} rows, {manifest['bytes']} bytes "
           f"({manifest['gzip_bytes']} gzipped), written in {manifest['seconds']} s", file=sys.stderr)
     result["db_bytes"] = args.db.stat().st_size
+    result["loadavg_before"] = os.getloadavg()
+    print(f"load average {result['loadavg_before'][0]:.2f} {result['loadavg_before'][1]:.2f} "
+          f"{result['loadavg_before'][2]:.2f}; columns: p50 p95 (ms), server CPU ms per request", flush=True)
     proc = serve(args.db, args.port, args.immutable)
     rows = []
     try:
@@ -242,21 +257,28 @@ def main(argv: list[str] | None = None) -> int:
             warm = 1 if override else 3
             for i in range(warm):
                 timed(conn, paths[i % len(paths)], headers)
+            cpu0 = cpu_ms(proc.pid)
             samples = [timed(conn, paths[(warm + i) % len(paths)], headers) for i in range(n)]
+            cpu1 = cpu_ms(proc.pid)
             statuses = sorted({s[2] for s in samples})
             total = [s[0] for s in samples]
             first = [s[1] for s in samples]
             row = {"page": name, "path": path, "n": n, "status": statuses, "bytes": samples[-1][3],
                    "p50_ms": round(statistics.median(total), 1), "p95_ms": round(pct(total, 95), 1),
-                   "first_byte_p95_ms": round(pct(first, 95), 1)}
+                   "first_byte_p95_ms": round(pct(first, 95), 1),
+                   "cpu_ms": None if cpu0 is None else round((cpu1 - cpu0) / n, 1)}
             row["ok"] = statuses == [200] and (row["p95_ms"] <= GOAL_MS if "full stream" not in name
                                                else row["first_byte_p95_ms"] <= GOAL_MS)
             rows.append(row)
-            print(f"{'ok ' if row['ok'] else 'NO '} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f}  "
+            cpu = "" if row["cpu_ms"] is None else f"{row['cpu_ms']:8.1f}"
+            print(f"{'ok ' if row['ok'] else 'NO '} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f}{cpu}  "
                   f"(first byte p95 {row['first_byte_p95_ms']:.1f})  {statuses}  {name}", flush=True)
         conn.close()
     finally:
         stop(proc)
+    result["loadavg_after"] = os.getloadavg()
+    print(f"load average {result['loadavg_after'][0]:.2f} {result['loadavg_after'][1]:.2f} "
+          f"{result['loadavg_after'][2]:.2f}", flush=True)
     result["pages"] = rows
     out = ROOT / "bench" / "out" / "serve_scale.json"
     out.parent.mkdir(parents=True, exist_ok=True)

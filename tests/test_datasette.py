@@ -6,6 +6,8 @@ import copy
 import csv
 import gzip
 import io
+import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -233,27 +235,27 @@ def builtin_search_ds(path: Path) -> Datasette:
     return Datasette(files=[str(path)], metadata=md, plugins_dir=str(ROOT / "plugins"), settings=SETTINGS)
 
 
-SEARCHES = [  # (query args, the form the plugin must pick: None = no search clause)
-    ({"_search": "政府信息公开"}, "misses"),  # every report
-    ({"_search": "重点领域"}, "misses"),  # 30 of 33
-    ({"_search": "取得了一定成效", "_sort": "id"}, "misses"),  # 32 of 33
+SEARCHES = [  # (query args, the form the plugin must pick: None = no search clause; all = bitmap, every row)
+    ({"_search": "政府信息公开"}, "all"),  # every report
+    ({"_search": "重点领域"}, "bitmap"),  # 30 of 33
+    ({"_search": "取得了一定成效", "_sort": "id"}, "bitmap"),  # 32 of 33
     ({"_search": "政务新媒体"}, "bitmap"),  # 25 of 33
     ({"_search": "三审三校"}, "bitmap"),  # 5 of 33
     ({"_search": "雾霾治"}, "ids"),  # 1
     ({"_search": "雾霾"}, "ids"),  # 2 characters: no trigram, no hit (as built in)
-    ({"_search": "公开 年度报告"}, "misses"),  # two words, both required
+    ({"_search": "公开 年度报告"}, "all"),  # two words, both required
     ({"_search": '"信息公开工作" 三审三校'}, "bitmap"),  # a quoted phrase
     ({"_search": "三审三校 OR 雾霾治", "_searchmode": "raw"}, "bitmap"),
-    ({"_search_title": "政府信息"}, "misses"),
+    ({"_search_title": "政府信息"}, "all"),
     ({"_search_body": "三审三校"}, "bitmap"),
     ({"_search": "三审三校", "year": "2022"}, "bitmap"),
-    ({"_search": "政府信息公开", "_sort": "id", "_size": "7"}, "misses"),
+    ({"_search": "政府信息公开", "_sort": "id", "_size": "7"}, "all"),
     ({"_search": "  "}, None),  # blank: no search
 ]
 
 
 @pytest.mark.parametrize("args,form", SEARCHES, ids=[repr(a) for a, _ in SEARCHES])
-def test_search_matches_the_builtin_search(get, db, loop, args, form):
+def test_search_matches_the_builtin_search(get, ds, db, loop, args, form):
     builtin = builtin_search_ds(db)
     ours = get("/archive/reports.json", _shape="objects", **args).json()
     # a blank search is no search (the built-in one answers it with an FTS5 syntax error)
@@ -273,7 +275,10 @@ def test_search_matches_the_builtin_search(get, db, loop, args, form):
     if form is None:
         assert "nianbao_fts" not in sql and ours["filtered_table_rows_count"] == len(records())
     else:
-        assert f"nianbao_fts_{form}(" in sql
+        assert f"nianbao_fts_{'bitmap' if form == 'all' else form}(" in sql
+    if form in ("all", "bitmap"):  # the every-row shortcut is on exactly when every report matches
+        assert every_row_guard(ds, loop, ours) == (form == "all")
+        assert (ours["filtered_table_rows_count"] == len(records())) == (form == "all")
     if "_search" in args and args["_search"].strip():  # ground truth straight from the index
         a = sqlite3.connect(db)
         expr = args["_search"] if args.get("_searchmode") == "raw" else fts_plugin().match_expression(
@@ -285,22 +290,50 @@ def test_search_matches_the_builtin_search(get, db, loop, args, form):
         assert ours["filtered_table_rows_count"] == want
 
 
-def test_search_next_pages_match_the_builtin_search(get, db, loop):
+def every_row_guard(ds: Datasette, loop, body) -> bool:
+    """The value of the page's ``nianbao_fts_all(…)`` term (every row a hit), evaluated the way
+    the page's statements do."""
+    guard = re.search(r"nianbao_fts_all\([^)]*\)", body["query"]["sql"]).group(0)
+    params = {k: v for k, v in body["query"]["params"].items() if k.startswith("search")}
+    r = loop.run_until_complete(ds.client.get("/archive.json?" + urlencode({"sql": f"select {guard}", **params})))
+    assert r.status_code == 200, r.text
+    return bool(r.json()["rows"][0][0])
+
+
+# (word, reports with it of 33): in every report, in most, in some, in one, in none
+PAGED = [("政府信息公开", 33), ("重点领域", 30), ("政务新媒体", 25), ("雾霾治", 1), ("沙尘暴治理", 0)]
+
+
+@pytest.mark.parametrize("sort", [{}, {"_sort": "id"}])
+@pytest.mark.parametrize("q,hits", PAGED)
+def test_search_next_pages_match_the_builtin_search(get, ds, db, loop, q, hits, sort):
+    """Every page of a search, page 2 on included, shows what Datasette's own search shows:
+    the same rows, the same count (of the whole search) and the same facets.  (Datasette
+    0.65 counts a next page's facets over the rows from that page on, not over the whole
+    search: its keyset condition is in each facet statement.  So do we.)"""
     builtin = builtin_search_ds(db)
-    for q in ("政府信息公开", "政务新媒体", "雾霾治"):
-        pages = []
-        for client in (None, builtin):
-            ids, nxt = [], None
-            while True:
-                args = {"_search": q, "_size": "4", "_shape": "objects", **({"_next": nxt} if nxt else {})}
-                body = (get("/archive/reports.json", **args) if client is None else loop.run_until_complete(
-                    client.client.get("/archive/reports.json?" + urlencode(args)))).json()
-                ids += [r["id"] for r in body["rows"]]
-                nxt = body["next"]
-                if not nxt:
-                    break
-            pages.append(ids)
-        assert pages[0] == pages[1] and len(set(pages[0])) == len(pages[0])
+    pages = []
+    for client in (None, builtin):
+        bodies, nxt = [], None
+        while True:
+            args = {"_search": q, "_size": "4", "_shape": "objects", **sort, **({"_next": nxt} if nxt else {})}
+            body = (get("/archive/reports.json", **args) if client is None else loop.run_until_complete(
+                client.client.get("/archive/reports.json?" + urlencode(args)))).json()
+            bodies.append(body)
+            nxt = body["next"]
+            if not nxt:
+                break
+        pages.append(bodies)
+    ours, theirs = pages
+    assert len(ours) == len(theirs)
+    for mine, builtin_page in zip(ours, theirs):
+        for key in ("rows", "filtered_table_rows_count", "next", "facet_results"):
+            assert mine[key] == builtin_page[key], key
+    ids = [r["id"] for body in ours for r in body["rows"]]
+    assert len(set(ids)) == len(ids) == ours[0]["filtered_table_rows_count"] == hits
+    assert ("nianbao_fts_all(" in ours[0]["query"]["sql"]) == (hits * 8 > len(records()))  # else the ids form
+    if hits == len(records()):
+        assert len(ours) > 2 and every_row_guard(ds, loop, ours[1])  # page 2: the keyset and the shortcut
 
 
 def test_search_runs_the_fts_query_once_per_page(get):
@@ -322,7 +355,8 @@ def test_search_errors_are_400(get):
 
 
 def test_search_over_ids_with_gaps(tmp_path, loop):
-    """The misses and bitmap forms count only the table's rows, whatever its ids."""
+    """The bitmap form counts only the table's rows, whatever its ids; with gaps in the ids its
+    every-row shortcut stays off (safe: the bitmap decides)."""
     path = tmp_path / "archive.db"
     a = make_archive(path, [synth.make_record(i) for i in range(20)])
     sha = sha_of(b"far")
@@ -337,7 +371,7 @@ def test_search_over_ids_with_gaps(tmp_path, loop):
     body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
         {"_search": "政府信息公开", "_sort": "id", "_shape": "objects"}))).json()
     assert [r["id"] for r in body["rows"]] == want and body["filtered_table_rows_count"] == 19
-    assert "nianbao_fts_bitmap(" in body["query"]["sql"]  # 181 ids between 1 and 200 are no row: no misses form
+    assert "nianbao_fts_bitmap(" in body["query"]["sql"] and not every_row_guard(ds, loop, body)
     with sqlite3.connect(path) as c:
         c.execute("DELETE FROM reports WHERE id = 200")
     a = Archive(path)
@@ -345,12 +379,13 @@ def test_search_over_ids_with_gaps(tmp_path, loop):
     a.close()
     body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
         {"_search": "政府信息公开", "_sort": "id", "_shape": "objects"}))).json()
-    assert [r["id"] for r in body["rows"]] == want[:-1] and "nianbao_fts_misses(" in body["query"]["sql"]
+    assert [r["id"] for r in body["rows"]] == want[:-1] and not every_row_guard(ds, loop, body)
     assert body["filtered_table_rows_count"] == 18
 
 
 def test_search_misses_adjacent_and_last_reports(tmp_path, loop):
-    """The misses form where the reports that do not match sit next to each other and at the end."""
+    """The bitmap form where the reports that do not match sit next to each other and at the end
+    (past the bitmap's last byte): no every-row shortcut, the right rows and facets."""
     recs = [synth.make_record(i) for i in range(34)]
     absent = {5, 6, 33, 34}  # report ids (stored in order from 1)
     for i, rec in enumerate(recs, 1):
@@ -361,12 +396,52 @@ def test_search_misses_adjacent_and_last_reports(tmp_path, loop):
     ds = make_ds(path, files=[str(path)])
     body = loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
         {"_search": "绿色通道", "_sort": "id", "_shape": "objects", "_size": "max"}))).json()
-    assert "nianbao_fts_misses(" in body["query"]["sql"]
+    assert "nianbao_fts_bitmap(" in body["query"]["sql"] and not every_row_guard(ds, loop, body)
     assert [r["id"] for r in body["rows"]] == [i for i in range(1, 35) if i not in absent]
     assert body["filtered_table_rows_count"] == 30
     assert {f["value"]: f["count"] for f in body["facet_results"]["year"]["results"]} == {
         y: n for y, n in sqlite3.connect(path).execute(
             "SELECT year, count(*) FROM reports WHERE id NOT IN (5, 6, 33, 34) GROUP BY year")}
+
+
+@pytest.mark.parametrize("ids", [[3, 4, 5, 6], [0, 1, 2], [7], [2, 3, 5], [1, 9], []])
+def test_bitmap_of_a_run_of_rowids_is_the_decoded_one(ds, ids):
+    """A run of consecutive rowids (a word in every report) gets its bitmap without decoding
+    the JSON: the same bytes as decoding it."""
+    plugin = fts_plugin()
+    h = plugin.Hits(json.dumps(ids), len(ids), min(ids, default=None), max(ids, default=None))
+    want = bytearray(max(ids) + 1 if ids else 0)
+    for i in ids:
+        want[i] = 1
+    assert plugin.bitmap(h) == bytes(want)
+
+
+def test_every_row_shortcut_is_read_on_each_statements_snapshot(tmp_path, loop):
+    """The every-row shortcut of a word in every report holds for the snapshot a statement
+    reads, not for the one the page chose its clause on: a report without the word stored in
+    between is not let through."""
+    recs = [synth.make_record(i) for i in range(6)]
+    for rec in recs:
+        rec["sections"]["other"] = "本年度开通依申请公开绿色通道。"
+    path = tmp_path / "archive.db"
+    make_archive(path, recs).close()
+    ds = make_ds(path, files=[str(path)])
+
+    def page():
+        return loop.run_until_complete(ds.client.get("/archive/reports.json?" + urlencode(
+            {"_search": "绿色通道", "_shape": "objects"}))).json()
+
+    before = page()
+    assert before["filtered_table_rows_count"] == 6 and every_row_guard(ds, loop, before)
+    a = Archive(path)
+    store_records(a, [synth.make_record(6)])  # no 绿色通道
+    a.close()
+    # the page's rows statement, run on the new snapshot
+    rerun = loop.run_until_complete(ds.client.get("/archive.json?" + urlencode(
+        {"sql": before["query"]["sql"], **before["query"]["params"], "_shape": "objects"}))).json()
+    assert [r["id"] for r in rerun["rows"]] == [r["id"] for r in before["rows"]]
+    after = page()
+    assert after["filtered_table_rows_count"] == 6 and not every_row_guard(ds, loop, after)
 
 
 def test_search_follows_a_crawl_writing_the_live_archive(tmp_path, loop):

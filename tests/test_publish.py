@@ -4,8 +4,6 @@ every column of every table, the reports' default order, the flags of ``make ser
 Datasette reading the live archive read-only while another process writes it."""
 from __future__ import annotations
 
-import asyncio
-import copy
 import hashlib
 import os
 import re
@@ -23,7 +21,7 @@ import yaml
 from datasette.app import Datasette
 
 from tests.replica import synth
-from tests.test_datasette import SETTINGS
+from tests.test_datasette import SETTINGS, loop, make_ds  # noqa: F401  (loop: the shared event-loop fixture)
 from tests.test_store import make_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,15 +33,7 @@ QUERIES = METADATA["databases"]["archive"]["queries"]
 def serve(path: Path, *, immutable: bool = False) -> Datasette:
     """Datasette as ``make serve`` runs it: metadata.yml, plugins/, the same settings; the
     live file (read-only connections) or ``-i`` (an immutable snapshot)."""
-    files = {"immutables": [str(path)]} if immutable else {"files": [str(path)]}
-    return Datasette(metadata=copy.deepcopy(METADATA), plugins_dir=str(ROOT / "plugins"), settings=SETTINGS, **files)
-
-
-@pytest.fixture(scope="module")
-def loop():
-    lp = asyncio.new_event_loop()
-    yield lp
-    lp.close()
+    return make_ds(path, **({"immutables": [str(path)]} if immutable else {"files": [str(path)]}))
 
 
 def get(ds: Datasette, loop, path: str, **params):

@@ -42,7 +42,9 @@ archive: install
 # The full report_summary CSV beside the archive is (re)written first when the archive changed.
 # IMMUTABLE=1 publishes a snapshot (Archive.snapshot: VACUUM INTO $(SNAPSHOT_DB), its CSV beside
 # it) and serves that with -i: an immutable open ignores the WAL, so never the live file.
-SNAPSHOT_DB ?= $(basename $(ARCHIVE_DB)).snapshot.db
+# The snapshot keeps the archive's file name (Datasette names a database after its file, and
+# metadata.yml describes "archive"), in its own directory.
+SNAPSHOT_DB ?= published/$(notdir $(ARCHIVE_DB))
 SERVED_DB := $(if $(IMMUTABLE),$(SNAPSHOT_DB),$(ARCHIVE_DB))
 serve: install
 	$(if $(IMMUTABLE),$(BIN)/python -c 'import sys; from extract.store import Archive; a = Archive(sys.argv[1]); \
@@ -68,4 +70,4 @@ schedule: install
 	  echo "schedule: starting the cron daemon"; $$SUDO service cron start >/dev/null 2>&1 || $$SUDO cron; }
 
 clean:
-	rm -rf $(VENV) $(ARCHIVE_DB) $(SNAPSHOT_DB) data/ .pytest_cache
+	rm -rf $(VENV) $(ARCHIVE_DB) published/ data/ .pytest_cache

@@ -910,6 +910,7 @@ class Archive:
         The full CSV download of ``report_summary`` is written beside it
         (:func:`export_summary_csv`)."""
         dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".tmp")
         if tmp.exists():
             tmp.unlink()

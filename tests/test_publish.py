@@ -337,8 +337,9 @@ def test_make_serve_flags(tmp_path, monkeypatch):
         assert commands[-1][0].endswith("/datasette")
     assert "export_summary_csv" in default[0][2] and default[0][3:] == ["archive.db"]
     # IMMUTABLE=1 never opens the live file immutable (that ignores its WAL): a snapshot first
-    assert ".snapshot(" in immutable[0][2] and immutable[0][3:] == ["archive.db", "archive.snapshot.db"]
-    (tmp_path / "archive.snapshot.db").write_bytes(b"")
+    assert ".snapshot(" in immutable[0][2] and immutable[0][3:] == ["archive.db", "published/archive.db"]
+    (tmp_path / "published").mkdir()
+    (tmp_path / "published" / "archive.db").write_bytes(b"")
     live, snap = datasette_args(default, tmp_path, monkeypatch), datasette_args(immutable, tmp_path, monkeypatch)
     for p in (live, snap):
         assert p["host"] == "127.0.0.1" and p["port"] == 8001  # not reachable from other machines
@@ -351,7 +352,7 @@ def test_make_serve_flags(tmp_path, monkeypatch):
         assert p["nolock"] is False and p["crossdb"] is False and p["root"] is False and p["memory"] is False
     # the live archive is a (read-only) mutable file; IMMUTABLE=1 serves the snapshot with -i
     assert live["files"] == ("archive.db",) and live["immutable"] == ()
-    assert snap["files"] == () and snap["immutable"] == ("archive.snapshot.db",)
+    assert snap["files"] == () and snap["immutable"] == ("published/archive.db",)  # still named "archive"
 
 
 # -- 6. reading the live archive while another process writes it -----------------------

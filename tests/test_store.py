@@ -481,6 +481,28 @@ def test_rebuild_gives_the_same_rows(tmp_path):
     c.close()
 
 
+def crawled_archive(db: Path, raw: Path, seeds: range) -> dict[str, list[tuple]]:
+    """An archive as a crawl leaves it: one synthetic HTML report per seed in the raw store,
+    its document row and its extracted report.  Returns every row (:func:`dump`)."""
+    from extract.api import extract_bytes
+    from tests.replica.render import render
+
+    a = Archive(db)
+    a.upsert_portals(registry_rows())
+    for seed in seeds:
+        data = render(synth.make_record(seed), "html")
+        sha = sha_of(data)
+        path = raw_path(raw, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        url = f"http://x.gov.cn/{seed}.html"
+        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, portal_code="410311")
+        a.store_report(extract_bytes(data, url=url, region_code="410311"), document_sha256=sha, url=url)
+    rows = dump(a.conn)
+    a.close()
+    return rows
+
+
 def test_rebuild_cli_shows_progress_on_stderr_and_replaces_the_archive(tmp_path):
     """``python -m extract rebuild`` without --quiet: a progress bar (tqdm) on stderr, from 0 to
     every document, and the archive is then replaced by a new file (os.replace: a new inode),
@@ -489,22 +511,8 @@ def test_rebuild_cli_shows_progress_on_stderr_and_replaces_the_archive(tmp_path)
     import subprocess
     import sys
 
-    from extract.api import extract_bytes
-    from tests.replica.render import render
-
     db, raw = tmp_path / "archive.db", tmp_path / "raw"
-    a = Archive(db)
-    a.upsert_portals(registry_rows())
-    for i in range(3):
-        data = render(synth.make_record(40 + i), "html")
-        sha = sha_of(data)
-        raw_path(raw, sha).parent.mkdir(parents=True, exist_ok=True)
-        raw_path(raw, sha).write_bytes(data)
-        url = f"http://x.gov.cn/p{i}.html"
-        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, portal_code="410311")
-        a.store_report(extract_bytes(data, url=url, region_code="410311"), document_sha256=sha, url=url)
-    before = dump(a.conn)
-    a.close()
+    before = crawled_archive(db, raw, range(40, 43))
     inode = os.stat(db).st_ino
     with open(db, "rb") as held:  # the old file, as a reader that has it open sees it
         proc = subprocess.run([sys.executable, "-m", "extract", "rebuild", "--archive-dir", str(raw), "--db", str(db)],
@@ -563,24 +571,8 @@ def test_sigkilled_rebuild_leaves_the_old_archive_and_a_rerun_completes(tmp_path
     import sys
     import time
 
-    from extract.api import extract_bytes
-    from tests.replica.render import render
-
     db, raw = tmp_path / "archive.db", tmp_path / "raw"
-    a = Archive(db)
-    a.upsert_portals(registry_rows())
-    for i in range(80):
-        data = render(synth.make_record(1000 + i), "html")
-        sha = sha_of(data)
-        path = raw_path(raw, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        url = f"http://x.gov.cn/{i}.html"
-        a.record_document(sha, url=url, format="html", size=len(data), fetched_at=FETCHED, status="pending",
-                          portal_code="410311")
-        a.store_report(extract_bytes(data, url=url, region_code="410311"), document_sha256=sha, url=url)
-    before = dump(a.conn)
-    a.close()
+    before = crawled_archive(db, raw, range(1000, 1080))
     cmd = [sys.executable, "-m", "extract", "rebuild", "--archive-dir", str(raw), "--db", str(db), "--quiet"]
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
